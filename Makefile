@@ -1,0 +1,53 @@
+# Propeller — the README's commands. Every target installs what it needs (idempotent).
+SHELL := /bin/bash
+SWIFT ?= swift
+APT_PACKAGES := mosquitto mosquitto-clients libmosquitto-dev wabt pkg-config
+PY_PACKAGES := psutil paho-mqtt prometheus_client openapi-spec-validator
+VENV := .venv
+BIN_DIR = $(shell $(SWIFT) build --show-bin-path)
+RELEASE_BIN_DIR = $(shell $(SWIFT) build -c release --show-bin-path)
+
+.PHONY: setup apt venv build test run bench lint format clean
+
+setup: apt venv
+
+apt:
+	@if ! dpkg -s $(APT_PACKAGES) >/dev/null 2>&1; then \
+		echo "installing system packages: $(APT_PACKAGES)"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && apt-get install -y -qq $(APT_PACKAGES); \
+	fi
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed:
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check $(PY_PACKAGES)
+	touch $@
+
+build: apt
+	$(SWIFT) build
+
+test: setup
+	$(SWIFT) build --build-tests
+	PROPELLER_BIN_DIR="$(BIN_DIR)" PROPELLER_PYTHON="$(CURDIR)/$(VENV)/bin/python" \
+		$(SWIFT) test --skip-build
+
+run: setup
+	$(SWIFT) build
+	"$(BIN_DIR)/propeller" --help
+
+bench: setup
+	$(SWIFT) build -c release
+	PROPELLER_BIN_DIR="$(RELEASE_BIN_DIR)" PROPELLER_PYTHON="$(CURDIR)/$(VENV)/bin/python" \
+		Benchmarks/run-all.sh > docs/benchmarks.md
+	@cat docs/benchmarks.md
+
+lint:
+	$(SWIFT) format lint --strict --recursive Package.swift Sources Tests Benchmarks
+
+format:
+	$(SWIFT) format --in-place --recursive Package.swift Sources Tests Benchmarks
+
+clean:
+	rm -rf .build $(VENV)

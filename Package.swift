@@ -1,0 +1,161 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+/// One set of compiler settings for every target: Swift 6 language mode, strict concurrency.
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "propeller",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "propeller", targets: ["propeller"]),
+        .executable(name: "propeller-wasm", targets: ["propeller-wasm"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: ["FullFoundation"]),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/swiftwasm/WasmKit.git", from: "0.4.2", traits: ["MultiThread"]),
+    ],
+    targets: [
+        // MARK: System libraries
+        .systemLibrary(
+            name: "CMosquitto",
+            pkgConfig: "libmosquitto",
+            providers: [.apt(["libmosquitto-dev"])]
+        ),
+
+        // MARK: Libraries
+        .target(
+            name: "PropellerCore",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "PropellerMQTT",
+            dependencies: [
+                "CMosquitto",
+                "PropellerCore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "PropellerMonitoring",
+            dependencies: ["PropellerCore"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "PropellerWasm",
+            dependencies: [
+                .product(name: "WasmKit", package: "WasmKit"),
+                .product(name: "WasmKitWASI", package: "WasmKit"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "PropellerProplet",
+            dependencies: [
+                "PropellerCore",
+                "PropellerMQTT",
+                "PropellerMonitoring",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "PropellerManager",
+            dependencies: [
+                "PropellerCore",
+                "PropellerMQTT",
+                "PropellerMonitoring",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Executables
+        .executableTarget(
+            name: "propeller",
+            dependencies: [
+                "PropellerCore",
+                "PropellerMonitoring",
+                "PropellerProplet",
+                "PropellerManager",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "WAT", package: "WasmKit"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "propeller-wasm",
+            dependencies: ["PropellerWasm"],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Test support and tests
+        .target(
+            name: "PropellerTestSupport",
+            dependencies: [
+                "PropellerCore",
+                .product(name: "WAT", package: "WasmKit"),
+            ],
+            path: "Tests/PropellerTestSupport",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PropellerCoreTests",
+            dependencies: ["PropellerCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PropellerMonitoringTests",
+            dependencies: ["PropellerMonitoring", "PropellerTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PropellerMQTTTests",
+            dependencies: ["PropellerMQTT", "PropellerTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PropellerWasmTests",
+            dependencies: ["PropellerWasm", "PropellerTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PropellerPropletTests",
+            dependencies: ["PropellerProplet", "PropellerTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PropellerManagerTests",
+            dependencies: [
+                "PropellerManager",
+                "PropellerTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["PropellerCore", "PropellerMQTT", "PropellerTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Benchmarks (each helper appends its own executable targets below this line)
+    ]
+)

@@ -1,0 +1,154 @@
+/// What a proplet says about its host when it registers.
+public struct PropletMetadata: Sendable, Hashable, Codable {
+    public var hostname: String
+    public var os: String
+    public var arch: String
+    public var cpuCount: Int
+    public var totalMemoryBytes: Int64
+    public var version: String
+    public var wasmRuntime: String
+
+    public init(
+        hostname: String,
+        os: String,
+        arch: String,
+        cpuCount: Int,
+        totalMemoryBytes: Int64,
+        version: String,
+        wasmRuntime: String
+    ) {
+        self.hostname = hostname
+        self.os = os
+        self.arch = arch
+        self.cpuCount = cpuCount
+        self.totalMemoryBytes = totalMemoryBytes
+        self.version = version
+        self.wasmRuntime = wasmRuntime
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case hostname, os, arch
+        case cpuCount = "cpu_count"
+        case totalMemoryBytes = "total_memory_bytes"
+        case version
+        case wasmRuntime = "wasm_runtime"
+    }
+}
+
+/// Registration: `control/proplet/create`.
+public struct PropletRegistration: Sendable, Hashable, Codable {
+    public var propletID: String
+    public var name: String
+    public var metadata: PropletMetadata
+
+    public init(propletID: String, name: String, metadata: PropletMetadata) {
+        self.propletID = propletID
+        self.name = name
+        self.metadata = metadata
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case propletID = "proplet_id"
+        case name, metadata
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        propletID = try container.decodeIdentifier(.propletID)
+        name = try container.decode(String.self, forKey: .name)
+        metadata = try container.decode(PropletMetadata.self, forKey: .metadata)
+    }
+}
+
+/// Heartbeat and last will: `control/proplet/alive`.
+public struct PropletHeartbeat: Sendable, Hashable, Codable {
+    /// `alive` in heartbeats, `offline` in the last will.
+    public enum Status: String, Sendable, Hashable, Codable {
+        case alive, offline
+    }
+
+    public var propletID: String
+    public var status: Status
+    public var runningTasks: Int
+    public var timestamp: Timestamp
+
+    public init(propletID: String, status: Status, runningTasks: Int, timestamp: Timestamp) {
+        self.propletID = propletID
+        self.status = status
+        self.runningTasks = runningTasks
+        self.timestamp = timestamp
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case propletID = "proplet_id"
+        case status
+        case runningTasks = "running_tasks"
+        case timestamp
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        propletID = try container.decodeIdentifier(.propletID)
+        status = try container.decode(Status.self, forKey: .status)
+        runningTasks = Int(try container.decodeNonNegativeIfPresent(.runningTasks) ?? 0)
+        timestamp = try container.decodeIfPresent(Timestamp.self, forKey: .timestamp) ?? .now()
+    }
+}
+
+/// Host-wide figures in a proplet-level sample.
+public struct HostMetrics: Sendable, Hashable, Codable {
+    /// Host CPU use since the previous reading, 0…100 (all cores together).
+    public var cpuPercent: Double
+    public var memoryTotalBytes: Int64
+    /// MemTotal − MemAvailable.
+    public var memoryUsedBytes: Int64
+    /// One-minute load average.
+    public var load1m: Double
+
+    public init(cpuPercent: Double, memoryTotalBytes: Int64, memoryUsedBytes: Int64, load1m: Double) {
+        self.cpuPercent = cpuPercent
+        self.memoryTotalBytes = memoryTotalBytes
+        self.memoryUsedBytes = memoryUsedBytes
+        self.load1m = load1m
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case cpuPercent = "cpu_percent"
+        case memoryTotalBytes = "memory_total_bytes"
+        case memoryUsedBytes = "memory_used_bytes"
+        case load1m = "load_1m"
+    }
+}
+
+/// A proplet-level sample: `control/proplet/metrics`.
+public struct PropletSample: Sendable, Hashable, Codable {
+    public var propletID: String
+    public var timestamp: Timestamp
+    /// The proplet process itself.
+    public var metrics: ProcessMetrics
+    public var host: HostMetrics
+    public var runningTasks: Int
+
+    public init(propletID: String, timestamp: Timestamp, metrics: ProcessMetrics, host: HostMetrics, runningTasks: Int) {
+        self.propletID = propletID
+        self.timestamp = timestamp
+        self.metrics = metrics
+        self.host = host
+        self.runningTasks = runningTasks
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case propletID = "proplet_id"
+        case timestamp, metrics, host
+        case runningTasks = "running_tasks"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        propletID = try container.decodeIdentifier(.propletID)
+        timestamp = try container.decode(Timestamp.self, forKey: .timestamp)
+        metrics = try container.decode(ProcessMetrics.self, forKey: .metrics)
+        host = try container.decode(HostMetrics.self, forKey: .host)
+        runningTasks = Int(try container.decodeNonNegativeIfPresent(.runningTasks) ?? 0)
+    }
+}

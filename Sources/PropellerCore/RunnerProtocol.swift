@@ -1,0 +1,61 @@
+/// What the proplet asks the per-task runner (`propeller-wasm`) to do. The proplet writes it as JSON to
+/// a file and runs `propeller-wasm JOB_FILE`; the runner prints one `RunnerOutcome` as JSON on its
+/// stdout when the task ends, and logs only to stderr.
+public struct RunnerJob: Sendable, Hashable, Codable {
+    /// Path of the `.wasm` file.
+    public var modulePath: String
+    /// The export to call, or `_start` (or a name that is not an export) for a WASI command.
+    public var name: String
+    public var inputs: [TaskInput]
+    public var env: [String: String]
+    public var cliArgs: [String]
+    public var daemon: Bool
+
+    public init(
+        modulePath: String,
+        name: String,
+        inputs: [TaskInput] = [],
+        env: [String: String] = [:],
+        cliArgs: [String] = [],
+        daemon: Bool = false
+    ) {
+        self.modulePath = modulePath
+        self.name = name
+        self.inputs = inputs
+        self.env = env
+        self.cliArgs = cliArgs
+        self.daemon = daemon
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case modulePath = "module_path"
+        case name, inputs, env
+        case cliArgs = "cli_args"
+        case daemon
+    }
+}
+
+/// How a task run ended, as the runner reports it on stdout.
+public struct RunnerOutcome: Sendable, Hashable, Codable {
+    /// `completed` or `failed` (a stop is decided by the proplet, not the runner).
+    public var state: TaskState
+    /// First return value as text, or the WASI command's stdout (capped at 1 MiB).
+    public var results: String?
+    /// What went wrong, when failed: the trap reason, a missing export, a bad input, a bad module,
+    /// a non-zero exit with the tail of stderr.
+    public var error: String?
+    /// The WASI exit code when the module ran as a command.
+    public var exitCode: Int?
+
+    public init(state: TaskState, results: String? = nil, error: String? = nil, exitCode: Int? = nil) {
+        self.state = state
+        self.results = results
+        self.error = error
+        self.exitCode = exitCode
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case state, results, error
+        case exitCode = "exit_code"
+    }
+}

@@ -1,0 +1,1 @@
+// The manager service. Built in the manager issue.

@@ -1,0 +1,1 @@
+// The proplet service. Built in the proplet issue.

@@ -1,0 +1,1 @@
+// Running Wasm modules with WasmKit. Built in the proplet issue.

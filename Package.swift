@@ -111,6 +111,8 @@ let package = Package(
             name: "PropellerTestSupport",
             dependencies: [
                 "PropellerCore",
+                "PropellerMQTT",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "WAT", package: "WasmKit"),
             ],
             path: "Tests/PropellerTestSupport",
@@ -128,7 +130,11 @@ let package = Package(
         ),
         .testTarget(
             name: "PropellerMQTTTests",
-            dependencies: ["PropellerMQTT", "PropellerTestSupport"],
+            dependencies: [
+                "PropellerMQTT",
+                "PropellerTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -157,5 +163,14 @@ let package = Package(
         ),
 
         // MARK: Benchmarks (each helper appends its own executable targets below this line)
+        .executableTarget(
+            name: "propeller-mqtt-bench",
+            dependencies: [
+                "PropellerMQTT",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/mqtt/Sources",
+            swiftSettings: swiftSettings
+        ),
     ]
 )

@@ -33,8 +33,7 @@ final class MQTTSession: Sendable {
     // MARK: Publishing
 
     func publish(_ message: PubSubMessage) throws(MQTTError) {
-        guard !message.topic.isEmpty, message.topic.utf8.count <= 65_535,
-            mosquitto_pub_topic_check(message.topic) == MOSQ_ERR_SUCCESS.rawValue
+        guard Self.isValidUTF8Topic(message.topic), mosquitto_pub_topic_check(message.topic) == MOSQ_ERR_SUCCESS.rawValue
         else { throw .invalidTopic(url: url, topic: message.topic) }
         guard message.payload.count <= 268_435_455 else {
             throw .payloadTooLarge(url: url, bytes: message.payload.count)
@@ -92,7 +91,7 @@ final class MQTTSession: Sendable {
     // MARK: Subscribing
 
     func subscribe(_ filter: String, qos: QoS) async throws(MQTTError) -> AsyncStream<PubSubMessage> {
-        guard !filter.isEmpty, mosquitto_sub_topic_check(filter) == MOSQ_ERR_SUCCESS.rawValue else {
+        guard Self.isValidUTF8Topic(filter), mosquitto_sub_topic_check(filter) == MOSQ_ERR_SUCCESS.rawValue else {
             throw .invalidTopicFilter(url: url, filter: filter)
         }
         let (stream, continuation) = AsyncStream<PubSubMessage>.makeStream()
@@ -143,6 +142,14 @@ final class MQTTSession: Sendable {
             _ = self?.state.withLock { $0.connectionListeners.removeValue(forKey: id) }
         }
         return stream
+    }
+
+    /// 1 to 65,535 bytes of UTF-8 that MQTT accepts (no NUL, no surrogates, no control characters
+    /// that libmosquitto refuses).
+    private static func isValidUTF8Topic(_ topic: String) -> Bool {
+        let length = topic.utf8.count
+        guard length > 0, length <= 65_535 else { return false }
+        return mosquitto_validate_utf8(topic, Int32(length)) == MOSQ_ERR_SUCCESS.rawValue
     }
 
     // MARK: Observing

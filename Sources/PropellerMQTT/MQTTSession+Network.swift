@@ -35,7 +35,9 @@ extension MQTTSession {
                     if state.everConnected { return waiter.resume() }
                     if let refusal = state.refusal { return waiter.resume(throwing: refusal) }
                     if state.phase == .stopped || Task.isCancelled {
-                        return waiter.resume(throwing: Task.isCancelled ? CancellationError() : MQTTError.clientStopped(url: url))
+                        return waiter.resume(
+                            throwing: Task.isCancelled ? CancellationError() : MQTTError.clientStopped(url: url)
+                        )
                     }
                     state.connectWaiters[id] = waiter
                 }
@@ -86,8 +88,9 @@ extension MQTTSession {
             // Logged on attempts 1, 2, 4, 8, …: visible without flooding the log during a long outage.
             if failures > 0 && failures & (failures - 1) == 0 {
                 logger.warning(
-                    "MQTT broker unreachable, retrying",
-                    metadata: ["mqtt.attempts": "\(failures)", "mqtt.retry_in": "\(delay)", "mqtt.reason": "\(reason)"])
+                    "MQTT connection failed, retrying",
+                    metadata: ["mqtt.attempts": "\(failures)", "mqtt.retry_in": "\(delay)", "mqtt.reason": "\(reason)"]
+                )
             }
             sleepUnlessStopped(delay)
             delay = min(delay * 2, configuration.maximumReconnectDelay)
@@ -143,7 +146,13 @@ extension MQTTSession {
         }
         if let will = configuration.will {
             let code = mosquitto_will_set(
-                handle, will.topic, Int32(will.payload.count), will.payload, will.qos.rawValue, will.retain)
+                handle,
+                will.topic,
+                Int32(will.payload.count),
+                will.payload,
+                will.qos.rawValue,
+                will.retain
+            )
             if code != MOSQ_ERR_SUCCESS.rawValue { return "last will on '\(will.topic)' rejected: \(describe(code))" }
         }
         if address.usesTLS, let caFile = configuration.caFile {
@@ -212,7 +221,10 @@ extension MQTTSession {
             )
         }
         if undelivered > 0 {
-            logger.warning("MQTT client stopped with undelivered messages", metadata: ["mqtt.undelivered": "\(undelivered)"])
+            logger.warning(
+                "MQTT client stopped with undelivered messages",
+                metadata: ["mqtt.undelivered": "\(undelivered)"]
+            )
         }
         for continuation in subscriptions { continuation.finish() }
         for listener in listeners { listener.finish() }

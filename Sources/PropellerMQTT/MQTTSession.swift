@@ -24,7 +24,9 @@ final class MQTTSession: Sendable {
         logger[metadataKey: "mqtt.client_id"] = .string(configuration.clientID)
         self.logger = logger
         let outbox = MQTTOutbox(
-            messageLimit: configuration.outboxMessageLimit, byteLimit: configuration.outboxByteLimit)
+            messageLimit: configuration.outboxMessageLimit,
+            byteLimit: configuration.outboxByteLimit
+        )
         self.state = Mutex(MQTTSessionState(outbox: outbox))
     }
 
@@ -33,7 +35,8 @@ final class MQTTSession: Sendable {
     // MARK: Publishing
 
     func publish(_ message: PubSubMessage) throws(MQTTError) {
-        guard Self.isValidUTF8Topic(message.topic), mosquitto_pub_topic_check(message.topic) == MOSQ_ERR_SUCCESS.rawValue
+        guard Self.isValidUTF8Topic(message.topic),
+            mosquitto_pub_topic_check(message.topic) == MOSQ_ERR_SUCCESS.rawValue
         else { throw .invalidTopic(url: url, topic: message.topic) }
         guard message.payload.count <= 268_435_455 else {
             throw .payloadTooLarge(url: url, bytes: message.payload.count)
@@ -46,7 +49,14 @@ final class MQTTSession: Sendable {
                     return 0
                 }
                 let code = mosquitto_publish(
-                    handle, nil, message.topic, Int32(message.payload.count), message.payload, 0, message.retain)
+                    handle,
+                    nil,
+                    message.topic,
+                    Int32(message.payload.count),
+                    message.payload,
+                    0,
+                    message.retain
+                )
                 if code != MOSQ_ERR_SUCCESS.rawValue { state.statistics.droppedWhileDisconnected += 1 }
                 return 0
             }
@@ -61,7 +71,8 @@ final class MQTTSession: Sendable {
                 metadata: [
                     "mqtt.dropped": "\(dropped)", "mqtt.outbox_limit": "\(configuration.outboxMessageLimit)",
                     "mqtt.outbox_byte_limit": "\(configuration.outboxByteLimit)",
-                ])
+                ]
+            )
         }
     }
 
@@ -72,15 +83,24 @@ final class MQTTSession: Sendable {
         while state.inFlight.count < configuration.inflightWindow, let message = state.outbox.first {
             var mid: Int32 = 0
             let code = mosquitto_publish(
-                handle, &mid, message.topic, Int32(message.payload.count), message.payload,
-                message.qos.rawValue, message.retain)
+                handle,
+                &mid,
+                message.topic,
+                Int32(message.payload.count),
+                message.payload,
+                message.qos.rawValue,
+                message.retain
+            )
             if code == MOSQ_ERR_NO_CONN.rawValue { return }
             _ = state.outbox.removeFirst()
             if code != MOSQ_ERR_SUCCESS.rawValue {
                 state.statistics.droppedFromOutbox += 1
                 logger.error(
                     "MQTT publish rejected by libmosquitto, message dropped",
-                    metadata: ["mqtt.topic": "\(message.topic)", "mqtt.error": "\(MosquittoLibrary.describe(error: code))"])
+                    metadata: [
+                        "mqtt.topic": "\(message.topic)", "mqtt.error": "\(MosquittoLibrary.describe(error: code))",
+                    ]
+                )
                 continue
             }
             state.inFlight[mid] = (state.nextSequence, message)
@@ -99,7 +119,10 @@ final class MQTTSession: Sendable {
             if state.phase == .stopped || state.stopRequested { throw .clientStopped(url: url) }
             state.nextSubscriptionID += 1
             state.subscriptions[state.nextSubscriptionID] = .init(
-                filter: filter, qos: qos, continuation: continuation)
+                filter: filter,
+                qos: qos,
+                continuation: continuation
+            )
             return state.nextSubscriptionID
         }
         continuation.onTermination = { [weak self] _ in self?.removeSubscription(id) }

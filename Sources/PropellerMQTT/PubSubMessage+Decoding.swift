@@ -14,7 +14,8 @@ extension PubSubMessage {
                 metadata: [
                     "mqtt.topic": "\(topic)", "mqtt.payload_bytes": "\(payload.count)",
                     "mqtt.expected": "\(T.self)", "mqtt.reason": "\(error.description)",
-                ])
+                ]
+            )
             return nil
         }
     }

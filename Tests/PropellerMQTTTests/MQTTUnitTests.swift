@@ -11,7 +11,8 @@ struct MQTTUnitTests {
             ("mqtt://127.0.0.1", "127.0.0.1", 1883, false), ("mqtt://broker.local:1999", "broker.local", 1999, false),
             ("mqtts://example.com", "example.com", 8883, true), ("tcp://h:1", "h", 1, false),
             ("mqtt://[::1]:1884", "::1", 1884, false),
-        ])
+        ]
+    )
     func parsesURLs(url: String, host: String, port: Int, tls: Bool) throws {
         let address = try MQTTBrokerAddress(url: url)
         #expect(address.host == host)
@@ -23,9 +24,11 @@ struct MQTTUnitTests {
         "bad broker URLs are refused with what is accepted",
         arguments: [
             ("http://h:1883", "scheme 'http' is not supported"), ("mqtt://", "host is missing"),
-            ("mqtt://u:p@h", "username and password in the configuration"), ("mqtt://h:70000", "port must be from 1 to 65535"),
+            ("mqtt://u:p@h", "username and password in the configuration"),
+            ("mqtt://h:70000", "port must be from 1 to 65535"),
             ("mqtt://h/x", "path or query"), ("broker:1883", "not supported"),
-        ])
+        ]
+    )
     func refusesURLs(url: String, fragment: String) {
         #expect {
             _ = try MQTTBrokerAddress(url: url)
@@ -38,7 +41,9 @@ struct MQTTUnitTests {
     func mqttsNeedsCAFile() {
         #expect(throws: MQTTError.self) {
             _ = try MQTTClient(
-                configuration: MQTTConfiguration(url: "mqtts://h", clientID: "c"), logger: Logger(label: "t"))
+                configuration: MQTTConfiguration(url: "mqtts://h", clientID: "c"),
+                logger: Logger(label: "t")
+            )
         }
     }
 

@@ -17,10 +17,14 @@ struct MQTTWillAndInputTests {
             let child = try SpawnedProcess(
                 BinaryLocator.path(of: "propeller-mqtt-bench"),
                 arguments: ["will", broker.url, "will-child", "control/proplet/alive", #"{"status":"offline"}"#],
-                outputFile: output)
+                outputFile: output
+            )
             let deadline = ContinuousClock.now + .seconds(20)
             while (try? String(contentsOfFile: output, encoding: .utf8))?.contains("connected") != true {
-                #expect(child.isRunning, "the child exited: \((try? String(contentsOfFile: output, encoding: .utf8)) ?? "")")
+                #expect(
+                    child.isRunning,
+                    "the child exited: \((try? String(contentsOfFile: output, encoding: .utf8)) ?? "")"
+                )
                 guard child.isRunning, ContinuousClock.now < deadline else { return }
                 try await Task.sleep(for: .milliseconds(20))
             }
@@ -53,7 +57,9 @@ struct MQTTWillAndInputTests {
         }
     }
 
-    @Test("invalid UTF-8, non-JSON and wrongly shaped JSON arrive as bytes, are rejected by the decoder with a logged reason, and the client keeps running")
+    @Test(
+        "invalid UTF-8, non-JSON and wrongly shaped JSON arrive as bytes, are rejected by the decoder with a logged reason, and the client keeps running"
+    )
     func malformedPayloads() async throws {
         try await withMosquitto { broker in
             let client = try await MQTTTestClient.connected(url: broker.url, name: "decoder")
@@ -64,7 +70,8 @@ struct MQTTWillAndInputTests {
             let invalidUTF8: [UInt8] = [0x7B, 0xFF, 0xFE, 0xC3, 0x28, 0x7D]
             let file = directory.appendingPathComponent("invalid.bin")
             try Data(invalidUTF8).write(to: file)
-            let valid = #"{"proplet_id":"p1","status":"alive","running_tasks":2,"timestamp":"2026-01-02T03:04:05.000006Z"}"#
+            let valid =
+                #"{"proplet_id":"p1","status":"alive","running_tasks":2,"timestamp":"2026-01-02T03:04:05.000006Z"}"#
             let payloads: [[String]] = [
                 ["-f", file.path], ["-m", "not json at all"], ["-m", #"{"proplet_id":5,"status":"sleeping"}"#],
                 ["-m", "[1,2,3]"], ["-m", valid],
@@ -74,7 +81,8 @@ struct MQTTWillAndInputTests {
                 let publisher = try SpawnedProcess(
                     "/usr/bin/mosquitto_pub",
                     arguments: ["-h", "127.0.0.1", "-p", "\(broker.port)", "-q", "1", "-t", "control/proplet/alive"]
-                        + arguments)
+                        + arguments
+                )
                 #expect(await publisher.waitForExit(timeout: .seconds(10)) == 0)
             }
             var received: [PubSubMessage] = []
@@ -97,7 +105,12 @@ struct MQTTWillAndInputTests {
             #expect(rejections.allSatisfy { $0.metadata["mqtt.topic"] == "control/proplet/alive" })
 
             #expect(client.isConnected)
-            try await client.publish("control/proplet/alive", payload: Array(valid.utf8), qos: .atLeastOnce, retain: false)
+            try await client.publish(
+                "control/proplet/alive",
+                payload: Array(valid.utf8),
+                qos: .atLeastOnce,
+                retain: false
+            )
             var iterator = stream.makeAsyncIterator()
             let next = await iterator.next()
             #expect(next?.payload == Array(valid.utf8))

@@ -45,8 +45,11 @@ public final class LogRecorder: Sendable {
             let merged = metadata.merging(event.metadata ?? [:]) { $1 }
             recorder.append(
                 Record(
-                    level: event.level, message: event.message.description,
-                    metadata: merged.mapValues { "\($0)" }))
+                    level: event.level,
+                    message: event.message.description,
+                    metadata: merged.mapValues { "\($0)" }
+                )
+            )
         }
     }
 }

@@ -98,7 +98,7 @@ extension MQTTSession {
         )
         let targets = state.withLock { state in
             state.statistics.delivered += 1
-            return state.subscriptions.values.filter { TopicFilter.matches($0.filter, topic) }.map(\.continuation)
+            return state.streams(for: topic)
         }
         for continuation in targets { continuation.yield(message) }
     }

@@ -58,7 +58,9 @@ let package = Package(
         .target(
             name: "PropellerWasm",
             dependencies: [
+                "PropellerCore",
                 .product(name: "WasmKit", package: "WasmKit"),
+                .product(name: "WASI", package: "WasmKit"),
                 .product(name: "WasmKitWASI", package: "WasmKit"),
             ],
             swiftSettings: swiftSettings
@@ -106,7 +108,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "propeller-wasm",
-            dependencies: ["PropellerWasm"],
+            dependencies: ["PropellerCore", "PropellerWasm"],
             swiftSettings: swiftSettings
         ),
 

@@ -55,9 +55,8 @@ extension ContractError {
             self = .missingField(field: path(context.codingPath + [key]))
         case .typeMismatch(let type, let context):
             var found = "another type"
-            if let range = context.debugDescription.range(of: "but found ") {
-                found = String(context.debugDescription[range.upperBound...])
-                    .replacingOccurrences(of: " instead.", with: "")
+            if let range = context.debugDescription.firstRange(of: "but found ") {
+                found = String(context.debugDescription[range.upperBound...]).replacing(" instead.", with: "")
             }
             self = .invalidValue(field: path(context.codingPath), expected: Self.describe(type), got: found)
         case .valueNotFound(let type, let context):

@@ -50,7 +50,10 @@ struct CLITests {
 
             // a daemon: start with the profile flag, stop it, delete it
             let daemon = try await cli(
-                ["task", "create", "Examples/demo.wat", "--name", "_start", "--daemon", "--profile", "intensive", "--start"],
+                [
+                    "task", "create", "Examples/demo.wat", "--name", "_start", "--daemon", "--profile", "intensive",
+                    "--start",
+                ],
                 stack
             )
             #expect(daemon.status == 0, "\(daemon.stderr)")

@@ -60,7 +60,9 @@ func descendants(of pid: Int32) -> [Int32] {
         let threads = (try? FileManager.default.contentsOfDirectory(atPath: taskDir)) ?? []
         for thread in threads {
             let text = (try? String(contentsOfFile: "\(taskDir)/\(thread)/children", encoding: .utf8)) ?? ""
-            let children = text.split(separator: " ").compactMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            let children = text.split(separator: " ").compactMap {
+                Int32($0.trimmingCharacters(in: .whitespacesAndNewlines))
+            }
             result += children
             queue += children
         }

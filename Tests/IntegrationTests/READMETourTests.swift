@@ -2,6 +2,7 @@ import Foundation
 import PropellerCore
 import PropellerTestSupport
 import Testing
+import WAT
 
 #if canImport(Glibc)
 import Glibc
@@ -41,10 +42,16 @@ struct READMETourTests {
                 directory: repositoryRoot,
                 timeout: .seconds(120)
             )
-            #expect(result.status == 0, "tour failed:\n\(result.stdout)\n\(result.stderr)\n--- dev log ---\n\(stack.log)")
+            #expect(
+                result.status == 0,
+                "tour failed:\n\(result.stdout)\n\(result.stderr)\n--- dev log ---\n\(stack.log)"
+            )
             // Leave a daemon running so shutdown must also stop the proplet's task processes.
-            let demo = try String(contentsOf: repositoryRoot.appendingPathComponent("Examples/demo.wat"), encoding: .utf8)
-            let wasm = try Fixtures.wasm(text: demo)
+            let demo = try String(
+                contentsOf: repositoryRoot.appendingPathComponent("Examples/demo.wat"),
+                encoding: .utf8
+            )
+            let wasm = try wat2wasm(demo)
             let (created, task) = try await stack.request(
                 "POST",
                 "/tasks",

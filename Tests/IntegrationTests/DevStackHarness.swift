@@ -79,7 +79,7 @@ func withDevStack<T>(
     try await Task.sleep(for: .milliseconds(200))
     let survivors = spawned.filter(isAlive)
     guard survivors.isEmpty else {
-        survivors.forEach { kill($0, SIGKILL) }
+        for pid in survivors { kill(pid, SIGKILL) }
         throw HarnessError("processes left running after SIGINT: \(survivors)")
     }
     return result

@@ -35,7 +35,7 @@ test: setup
 
 run: setup
 	$(SWIFT) build
-	"$(BIN_DIR)/propeller" --help
+	"$(BIN_DIR)/propeller" dev --demo
 
 bench: setup
 	$(SWIFT) build -c release

@@ -1,6 +1,7 @@
 import GRDB
 import Logging
 import PropellerCore
+import Synchronization
 
 /// The durable `Store`: one SQLite file through GRDB (the manager's default, `MANAGER_DB_PATH`).
 ///
@@ -17,6 +18,9 @@ import PropellerCore
 public final class SQLiteStore: Store {
     let database: any DatabaseWriter
     let logger: Logger
+    /// Set by `close()`: GRDB treats any use of a closed connection as a programming error (a crash),
+    /// so every operation checks this first.
+    private let closed = Mutex(false)
 
     /// Opens (creating if needed) the database file at `path` and migrates it to the latest schema.
     ///
@@ -52,8 +56,14 @@ public final class SQLiteStore: Store {
     }
 
     /// Closes the database (checkpointing the WAL). Later calls on this store fail with
-    /// `StoreError.database`. Optional: releasing the store closes it too.
+    /// `StoreError.database`. Call it at shutdown, once no other call is in flight; releasing the
+    /// store closes it too.
     public func close() throws {
+        let wasClosed = closed.withLock { closed in
+            defer { closed = true }
+            return closed
+        }
+        guard !wasClosed else { return }
         do {
             try database.close()
         } catch {
@@ -73,6 +83,7 @@ public final class SQLiteStore: Store {
         _ operation: String,
         _ body: @escaping @Sendable (Database) throws -> T
     ) async throws -> T {
+        try ensureOpen(operation)
         do {
             return try await database.read(body)
         } catch let error as StoreError {
@@ -87,6 +98,7 @@ public final class SQLiteStore: Store {
         _ operation: String,
         _ body: @escaping @Sendable (Database) throws -> T
     ) async throws -> T {
+        try ensureOpen(operation)
         do {
             return try await database.write(body)
         } catch let error as StoreError {
@@ -94,6 +106,10 @@ public final class SQLiteStore: Store {
         } catch {
             throw failure(operation, error)
         }
+    }
+
+    private func ensureOpen(_ operation: String) throws {
+        if closed.withLock({ $0 }) { throw StoreError.database("\(operation) failed: the store is closed") }
     }
 
     /// Logs a database failure and turns it into `StoreError.database`.

@@ -161,5 +161,15 @@ let package = Package(
         ),
 
         // MARK: Benchmarks (each helper appends its own executable targets below this line)
+        .executableTarget(
+            name: "store-query-bench",
+            dependencies: [
+                "PropellerCore",
+                "PropellerManager",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/query/Sources/store-query-bench",
+            swiftSettings: swiftSettings
+        ),
     ]
 )

@@ -12,7 +12,9 @@ struct SQLiteStoreFileTests {
         try await withTemporaryDirectory { directory in
             let path = directory.appendingPathComponent("manager.db").path
             var random = SeededGenerator(seed: 99)
-            let tasks = (0..<20).map { F.task("task-\($0)", created: Double($0), state: $0 % 3 == 0 ? .running : .completed) }
+            let tasks = (0..<20).map {
+                F.task("task-\($0)", created: Double($0), state: $0 % 3 == 0 ? .running : .completed)
+            }
             let samples = (0..<5000).map {
                 F.randomSample("task-\($0 % 20)", at: F.time(Double($0) / 20), using: &random)
             }
@@ -32,7 +34,11 @@ struct SQLiteStoreFileTests {
             let reopened = try SQLiteStore(path: path, logger: .quiet)
             let storedTasks = try await reopened.tasks(state: nil, page: Page(limit: 1000))
             #expect(storedTasks.items == tasks)
-            #expect(try await reopened.proplets(page: Page()).items == [F.proplet("p-0"), F.proplet("p-1", alive: false, withMetadata: false)])
+            #expect(
+                try await reopened.proplets(page: Page()).items == [
+                    F.proplet("p-0"), F.proplet("p-1", alive: false, withMetadata: false),
+                ]
+            )
             for task in 0..<20 {
                 var stored: [TaskSample] = []
                 for offset in stride(from: 0, to: 250, by: 100) {
@@ -45,7 +51,12 @@ struct SQLiteStoreFileTests {
                 }
                 #expect(stored == samples.filter { $0.taskID == "task-\(task)" })
             }
-            let proplet = try await reopened.propletSamples(propletID: "p-1", range: .all, order: .ascending, page: Page(limit: 1000))
+            let proplet = try await reopened.propletSamples(
+                propletID: "p-1",
+                range: .all,
+                order: .ascending,
+                page: Page(limit: 1000)
+            )
             #expect(proplet.items == propletSamples.filter { $0.propletID == "p-1" })
             // Reopening again (migrations already applied) is fine too.
             try reopened.close()

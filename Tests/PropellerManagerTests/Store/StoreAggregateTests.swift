@@ -56,7 +56,11 @@ struct StoreAggregateTests {
                 var times = Set<Int64>()
                 while times.count < count { times.insert(Int64.random(in: 0..<3_600_000_000, using: &random)) }
                 let samples = times.map {
-                    F.randomSample(task, at: Timestamp(microsecondsSinceEpoch: F.epoch.microsecondsSinceEpoch + $0), using: &random)
+                    F.randomSample(
+                        task,
+                        at: Timestamp(microsecondsSinceEpoch: F.epoch.microsecondsSinceEpoch + $0),
+                        using: &random
+                    )
                 }
                 byTask[task] = samples
                 try await store.insertTaskSamples(samples.shuffled(using: &random))
@@ -64,8 +68,11 @@ struct StoreAggregateTests {
             for (task, samples) in byTask.sorted(by: { $0.key < $1.key }) {
                 var ranges: [TimeRange] = [.all]
                 for _ in 0..<15 {
-                    let bounds = [Int64.random(in: 0..<3_600_000_000, using: &random), Int64.random(in: 0..<3_600_000_000, using: &random)]
-                        .sorted().map { F.epoch.adding(seconds: Double($0) / 1e6) }
+                    let bounds = [
+                        Int64.random(in: 0..<3_600_000_000, using: &random),
+                        Int64.random(in: 0..<3_600_000_000, using: &random),
+                    ]
+                    .sorted().map { F.epoch.adding(seconds: Double($0) / 1e6) }
                     ranges.append(TimeRange(from: bounds[0], to: bounds[1]))
                 }
                 // A range whose ends are exactly stored timestamps, and open-ended ranges.
@@ -82,7 +89,10 @@ struct StoreAggregateTests {
                     }
                     let got = try #require(actual, "\(task) \(range)")
                     #expect(got.sampleCount == expected.sampleCount)
-                    #expect(Self.close(got.avgCPUUsage, expected.avgCPUUsage), "avg cpu \(got.avgCPUUsage) vs \(expected.avgCPUUsage)")
+                    #expect(
+                        Self.close(got.avgCPUUsage, expected.avgCPUUsage),
+                        "avg cpu \(got.avgCPUUsage) vs \(expected.avgCPUUsage)"
+                    )
                     #expect(Self.close(got.avgMemoryUsage, expected.avgMemoryUsage))
                     #expect(got.maxCPUUsage == expected.maxCPUUsage)
                     #expect(got.maxMemoryUsage == expected.maxMemoryUsage)
@@ -113,7 +123,9 @@ struct StoreAggregateTests {
             #expect(aggregate.totalDiskRead == 300)
             #expect(aggregate.totalDiskWrite == 150)
 
-            let single = try #require(try await store.taskAggregate(taskID: "t-1", range: TimeRange(from: F.time(2), to: F.time(2))))
+            let single = try #require(
+                try await store.taskAggregate(taskID: "t-1", range: TimeRange(from: F.time(2), to: F.time(2)))
+            )
             #expect(single.sampleCount == 1)
             #expect(single.p50CPUUsage == 2 && single.p95CPUUsage == 2)
             #expect(single.totalDiskRead == 0)
@@ -123,7 +135,13 @@ struct StoreAggregateTests {
     @Test("metrics that were not collected are left out, not counted as zero", arguments: StoreFactory.all)
     func missingMetrics(factory: StoreFactory) async throws {
         try await withStore(factory) { store in
-            let bare = TaskSample(taskID: "t-1", propletID: "p", metrics: ProcessMetrics(), aggregated: nil, timestamp: F.time(0))
+            let bare = TaskSample(
+                taskID: "t-1",
+                propletID: "p",
+                metrics: ProcessMetrics(),
+                aggregated: nil,
+                timestamp: F.time(0)
+            )
             try await store.insertTaskSamples([bare])
             let onlyBare = try #require(try await store.taskAggregate(taskID: "t-1", range: .all))
             #expect(onlyBare == AggregatedMetrics(sampleCount: 1))

@@ -16,7 +16,12 @@ struct StoreSampleTests {
             #expect(try await store.insertTaskSamples(Array(samples[10...])) == 15)
             try await store.insertTaskSamples([F.sample("t-2", at: 3)])
 
-            let first = try await store.taskSamples(taskID: "t-1", range: .all, order: .ascending, page: Page(limit: 10))
+            let first = try await store.taskSamples(
+                taskID: "t-1",
+                range: .all,
+                order: .ascending,
+                page: Page(limit: 10)
+            )
             #expect(first.total == 25)
             #expect(first.items.map(\.timestamp) == (0..<10).map { F.time(Double($0)) })
             #expect(first.items.first == F.sample("t-1", at: 0, value: 0))
@@ -49,7 +54,9 @@ struct StoreSampleTests {
         try await withStore(factory) { store in
             try await store.insertTaskSamples((0..<10).map { F.sample("t-1", at: Double($0)) })
             func times(_ range: TimeRange, _ order: SampleOrder = .ascending) async throws -> [Timestamp] {
-                try await store.taskSamples(taskID: "t-1", range: range, order: order, page: Page()).items.map(\.timestamp)
+                try await store.taskSamples(taskID: "t-1", range: range, order: order, page: Page()).items.map(
+                    \.timestamp
+                )
             }
             #expect(try await times(TimeRange(from: F.time(3), to: F.time(6))) == [3, 4, 5, 6].map(F.time))
             #expect(try await times(TimeRange(from: F.time(2.5), to: F.time(4.5))) == [3, 4].map(F.time))
@@ -144,7 +151,10 @@ struct StoreSampleTests {
             #expect(try await store.deleteProplet(id: "p-1") == false)  // never registered, samples go anyway
             let gone = try await store.propletSamples(propletID: "p-1", range: .all, order: .ascending, page: Page())
             #expect(gone.total == 0)
-            #expect(try await store.propletSamples(propletID: "p-2", range: .all, order: .ascending, page: Page()).total == 1)
+            #expect(
+                try await store.propletSamples(propletID: "p-2", range: .all, order: .ascending, page: Page()).total
+                    == 1
+            )
         }
     }
 
@@ -170,7 +180,12 @@ struct StoreSampleTests {
             }
             #expect(stored == 4000)
             for task in 0..<4 {
-                let page = try await store.taskSamples(taskID: "t-\(task)", range: .all, order: .ascending, page: Page())
+                let page = try await store.taskSamples(
+                    taskID: "t-\(task)",
+                    range: .all,
+                    order: .ascending,
+                    page: Page()
+                )
                 #expect(page.total == 1000)
             }
         }

@@ -111,8 +111,8 @@ for step in 0..<options.samplesPerTask {
     }
 }
 stored += try await store.insertTaskSamples(pending)
-let fillSeconds = Double((clock.now - fillStarted).components.seconds)
-    + Double((clock.now - fillStarted).components.attoseconds) / 1e18
+let fillElapsed = (clock.now - fillStarted).components
+let fillSeconds = Double(fillElapsed.seconds) + Double(fillElapsed.attoseconds) / 1e18
 
 // Queries: a warm-up pass, then the measured passes over random tasks.
 let span = Double(options.samplesPerTask) * interval
@@ -168,14 +168,18 @@ let fileBytes = (try? FileManager.default.attributesOfItem(atPath: options.datab
 let target = 10.0
 print("## Store query latency (SQLite, \(stored.formatted()) samples over \(options.tasks) tasks)")
 print()
-print("Command: `Benchmarks/query/run.sh` (release build; runs `store-query-bench --tasks \(options.tasks) "
-    + "--samples \(options.samplesPerTask) --queries \(options.queries) --batch \(options.batch)`).")
+print(
+    "Command: `Benchmarks/query/run.sh` (release build; runs `store-query-bench --tasks \(options.tasks) "
+        + "--samples \(options.samplesPerTask) --queries \(options.queries) --batch \(options.batch)`)."
+)
 print("Each query is what `GET /tasks/{id}/metrics?limit=100` asks of the store: one page of 100 samples")
 print("plus the aggregate (avg/max/p50/p95/totals) over **all** samples of the task in the range;")
 print("\(options.queries) random tasks per row after a warm-up. Store calls only: the HTTP layer adds its own cost.")
 print()
-print("| query | samples aggregated (mean) | page p50 ms | aggregate p50 ms | total p50 ms | total p99 ms | "
-    + "p99 vs 10 ms target |")
+print(
+    "| query | samples aggregated (mean) | page p50 ms | aggregate p50 ms | total p50 ms | total p99 ms | "
+        + "p99 vs 10 ms target |"
+)
 print("|---|---:|---:|---:|---:|---:|---:|")
 for scenario in scenarios {
     let p99 = scenario.total.percentile(99)
@@ -191,5 +195,9 @@ print("| insert (batches of \(options.batch), one transaction each) | value |")
 print("|---|---:|")
 print("| samples stored | \(stored.formatted()) |")
 print("| wall time | \(format(fillSeconds, 1)) s |")
-print("| throughput | \(Int(rate).formatted()) samples/s (\(format(rate / 20_000, 1))× the 20,000/s ingestion target) |")
-print("| database file | \(format(Double(fileBytes) / 1_048_576, 0)) MiB (\(fileBytes / max(stored, 1)) bytes/sample) |")
+print(
+    "| throughput | \(Int(rate).formatted()) samples/s (\(format(rate / 20_000, 1))× the 20,000/s ingestion target) |"
+)
+print(
+    "| database file | \(format(Double(fileBytes) / 1_048_576, 0)) MiB (\(fileBytes / max(stored, 1)) bytes/sample) |"
+)

@@ -193,5 +193,15 @@ let package = Package(
             path: "Benchmarks/mqtt/Sources",
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "store-query-bench",
+            dependencies: [
+                "PropellerCore",
+                "PropellerManager",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/query/Sources/store-query-bench",
+            swiftSettings: swiftSettings
+        ),
     ]
 )

@@ -145,7 +145,11 @@ let package = Package(
         ),
         .testTarget(
             name: "PropellerWasmTests",
-            dependencies: ["PropellerWasm", "PropellerTestSupport"],
+            dependencies: [
+                "PropellerWasm",
+                "PropellerTestSupport",
+                .product(name: "WasmKit", package: "WasmKit"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

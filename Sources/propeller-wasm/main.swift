@@ -41,6 +41,16 @@ func report(_ outcome: RunnerOutcome) -> Never {
     exit(0)
 }
 
+/// Makes SIGTERM and SIGINT end the process, whatever mask and dispositions the parent passed down
+/// (a spawning process may block or ignore them, and the proplet stops tasks with SIGTERM).
+func restoreDefaultSignals() {
+    var none = sigset_t()
+    sigemptyset(&none)
+    sigprocmask(SIG_SETMASK, &none, nil)
+    for number in [SIGTERM, SIGINT, SIGHUP] { signal(number, SIG_DFL) }
+}
+
+restoreDefaultSignals()
 let arguments = CommandLine.arguments
 guard arguments.count == 2, !arguments[1].hasPrefix("-") else {
     StandardError.write("usage: propeller-wasm JOB_FILE  (a RunnerJob as JSON; prints one RunnerOutcome as JSON)")

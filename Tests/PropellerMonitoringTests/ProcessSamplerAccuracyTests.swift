@@ -13,7 +13,8 @@ struct ProcessSamplerAccuracyTests {
         let program = try ProbeProgram.compile()
         defer { program.remove() }
         let probe = try Probe(program)
-        // Two spinning threads keep the child above 50 % of a core even on a loaded 2-core machine.
+        // Two spinning threads (reniced when the test may) keep the child above 50 % of a core even
+        // on a loaded 2-core machine; the accuracy check itself holds under any load.
         try probe.command("spin 2")
         let sampler = try ProcessSampler(pid: probe.pid)
         try await Task.sleep(for: .milliseconds(200))
@@ -29,7 +30,7 @@ struct ProcessSamplerAccuracyTests {
         let measured = (cpuEnd - cpuStart) / wall * 100
         let sampled = try #require(sample.cpuPercent)
         #expect(abs(sampled - measured) <= 0.10 * measured, "sampled \(sampled) %, child measured \(measured) %")
-        #expect(sampled >= 50)
+        #expect(sampled >= 50, "child measured \(measured) %")
         #expect(abs(sampler.lastCPUSeconds - cpuEnd) <= 0.10 * cpuEnd)
     }
 

@@ -17,7 +17,8 @@ func nanoseconds() -> Int64 {
 }
 
 func fail(_ message: String) -> Never {
-    fputs("sampler-bench: \(message)\n", stderr)
+    let line = Array("sampler-bench: \(message)\n".utf8)
+    _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
     exit(2)
 }
 
@@ -51,17 +52,23 @@ func benchmarkSampling(pid: Int32, count: Int) {
     )
 }
 
-func heapBytesInUse() -> Int {
-    #if os(Linux)
-    Int(mallinfo2().uordblks)
-    #else
-    0
-    #endif
+/// Resident bytes of this process (`/proc/self/statm`), 0 where unavailable.
+func residentBytes() -> Int {
+    let fd = open("/proc/self/statm", O_RDONLY)
+    guard fd >= 0 else { return 0 }
+    defer { close(fd) }
+    var buffer = [UInt8](repeating: 0, count: 256)
+    let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+    guard count > 0 else { return 0 }
+    let fields = String(decoding: buffer[..<count], as: UTF8.self).split(separator: " ")
+    guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
+    return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
 }
 
+/// Fills a large history twice over and reports the layout size and the measured resident growth.
 func benchmarkMemory() {
-    let capacity = 10_000
-    let before = heapBytesInUse()
+    let capacity = 100_000
+    let before = residentBytes()
     var history = MetricsHistory(capacity: capacity)
     for index in 0..<(capacity * 2) {
         history.append(
@@ -73,7 +80,7 @@ func benchmarkMemory() {
             )
         )
     }
-    let after = heapBytesInUse()
+    let after = residentBytes()
     let aggregate = history.aggregate()
     print("layout_bytes \(MetricsHistory.bytesPerSample)")
     print("heap_bytes_per_sample \(Double(after - before) / Double(capacity))")

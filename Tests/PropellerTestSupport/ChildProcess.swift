@@ -38,7 +38,7 @@ public final class ChildProcess {
         posix_spawn_file_actions_adddup2(&actions, fromChild[1], 1)
 
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
+        defer { for argument in argv { free(argument) } }
         let environment: [UnsafeMutablePointer<CChar>?] = [nil]
         var child: pid_t = 0
         let status = posix_spawn(&child, executable, &actions, nil, argv, environment)

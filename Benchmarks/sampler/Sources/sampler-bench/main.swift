@@ -2,13 +2,14 @@
 //
 //   sampler-bench PID COUNT   → "median_ns N" and "p90_ns N" over COUNT full samples of PID
 //   sampler-bench memory      → bytes per retained MetricsHistory sample (layout and measured heap)
+import PropellerCore
+import PropellerMonitoring
+
 #if os(Linux)
 import Glibc
 #else
 import Darwin
 #endif
-import PropellerCore
-import PropellerMonitoring
 
 func nanoseconds() -> Int64 {
     var now = timespec()

@@ -51,6 +51,10 @@ struct LinuxProcessReader: ~Copyable {
         buffer.deallocate()
     }
 
+    /// The clock of `RawProcessReading.clockSeconds`: `CLOCK_BOOTTIME`, the clock `starttime` counts on.
+    @inline(__always)
+    static func clockSeconds() -> Double { SystemConstants.bootClockSeconds() }
+
     private static func open(_ path: String, pid: Int32, flags: Int32) throws(MonitoringError) -> Int32 {
         let fd = Glibc.open(path, flags | O_CLOEXEC)
         guard fd >= 0 else { throw MonitoringError.from(errno: errno, pid: pid, path: path) }
@@ -80,7 +84,7 @@ struct LinuxProcessReader: ~Copyable {
     /// 20 num_threads, 22 starttime, 24 rss.
     private func readStat(into reading: inout RawProcessReading) throws(MonitoringError) {
         let bytes = try pread(statFD, file: "stat")
-        reading.clockSeconds = SystemConstants.bootClockSeconds()
+        reading.clockSeconds = Self.clockSeconds()
         // The command name may contain spaces and parentheses: fields start after the last ')'.
         var closing = bytes.count - 1
         while closing > 0, bytes[closing] != UInt8(ascii: ")") { closing -= 1 }

@@ -77,6 +77,10 @@ struct ProcessSamplerAccuracyTests {
         let statusRSS = try #require(ProcFixture.statusKibibytes("VmRSS", pid: probe.pid)) * 1024
         #expect(abs(bytes - Double(statusRSS)) <= 256 * 1024, "VmRSS \(statusRSS)")
 
+        let viaStat = try ProcessSampler(pid: probe.pid, selection: .all, countsFDEntries: false, parsesStat: true)
+        let statBytes = Double(try #require(try viaStat.sample().memoryBytes))
+        #expect(abs(bytes - statBytes) <= 256 * 1024, "rss from stat \(statBytes)")
+
         let memTotal = Double(try #require(ProcFixture.memTotalBytes()))
         let percent = try #require(sample.memoryPercent)
         #expect(abs(percent - bytes / memTotal * 100) <= 1e-9 * percent)
@@ -99,12 +103,20 @@ struct ProcessSamplerAccuracyTests {
         #expect(sample.diskReadBytes != nil)
     }
 
-    @Test("4 extra threads and 20 extra open files read exactly that above the baseline", arguments: [false, true])
-    func threadsAndFiles(countingEntries: Bool) throws {
+    @Test(
+        "4 extra threads and 20 extra open files read exactly that above the baseline",
+        arguments: [(false, false), (true, false), (false, true)]
+    )
+    func threadsAndFiles(countingEntries: Bool, parsingStat: Bool) throws {
         let program = try ProbeProgram.compile()
         defer { program.remove() }
         let probe = try Probe(program)
-        let sampler = try ProcessSampler(pid: probe.pid, selection: .all, countsFDEntries: countingEntries)
+        let sampler = try ProcessSampler(
+            pid: probe.pid,
+            selection: .all,
+            countsFDEntries: countingEntries,
+            parsesStat: parsingStat
+        )
         let baseline = try sampler.sample()
         #expect(baseline.threadCount == 1)
         #expect(baseline.fileDescriptorCount == ProcFixture.fdEntries(pid: probe.pid))
@@ -126,12 +138,15 @@ struct ProcessSamplerAccuracyTests {
         let spawned = ContinuousClock.now
         let probe = try Probe(program)
         let sampler = try ProcessSampler(pid: probe.pid)
+        let viaStat = try ProcessSampler(pid: probe.pid, selection: .all, countsFDEntries: false, parsesStat: true)
         for wait in [Duration.milliseconds(300), .milliseconds(1500), .milliseconds(1000)] {
             try await Task.sleep(for: wait)
             let sample = try sampler.sample()
             let age = (ContinuousClock.now - spawned).seconds
             let uptime = Double(try #require(sample.uptimeSeconds))
             #expect(abs(uptime - age) <= 1, "uptime_seconds \(uptime), age \(age)")
+            let statUptime = Double(try #require(try viaStat.sample().uptimeSeconds))
+            #expect(abs(statUptime - age) <= 1, "uptime_seconds from stat \(statUptime), age \(age)")
         }
     }
 }

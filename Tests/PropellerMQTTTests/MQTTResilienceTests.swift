@@ -11,7 +11,11 @@ struct MQTTResilienceTests {
             // The subscriber keeps a broker session (persisted over the restart), so messages the
             // publisher flushes before the subscriber is back are queued for it, not lost.
             let probe = try await MQTTProbe.start(
-                url: broker.url, filter: "restart/#", clientID: "restart-probe-\(broker.port)", cleanSession: false)
+                url: broker.url,
+                filter: "restart/#",
+                clientID: "restart-probe-\(broker.port)",
+                cleanSession: false
+            )
             let publisher = try MQTTTestClient.make(url: broker.url, name: "restart-publisher")
             try await publisher.connect()
             let outage = Task {
@@ -22,7 +26,12 @@ struct MQTTResilienceTests {
             }
             var largestOutbox = 0
             for index in 0..<1000 {
-                try await publisher.publish("restart/seq", payload: Array("\(index)".utf8), qos: .atLeastOnce, retain: false)
+                try await publisher.publish(
+                    "restart/seq",
+                    payload: Array("\(index)".utf8),
+                    qos: .atLeastOnce,
+                    retain: false
+                )
                 largestOutbox = max(largestOutbox, publisher.statistics.outboxMessages)
                 try await Task.sleep(for: .milliseconds(6))
             }
@@ -105,13 +114,20 @@ struct MQTTResilienceTests {
         }
     }
 
-    @Test("with no broker at startup the client retries with backoff, keeps QoS 1 messages, and delivers them once one appears")
+    @Test(
+        "with no broker at startup the client retries with backoff, keeps QoS 1 messages, and delivers them once one appears"
+    )
     func unreachableAtStartup() async throws {
         try await withMosquitto(options: MosquittoOptions(persistence: true)) { broker in
             let probe = try await MQTTProbe.start(
-                url: broker.url, filter: "late/#", clientID: "late-probe-\(broker.port)", cleanSession: false)
+                url: broker.url,
+                filter: "late/#",
+                clientID: "late-probe-\(broker.port)",
+                cleanSession: false
+            )
             await broker.stop()
-            let client = try MQTTTestClient.make(url: broker.url, name: "late")
+            let recorder = LogRecorder()
+            let client = try MQTTTestClient.make(url: broker.url, name: "late", logger: recorder.logger(label: "late"))
             try await client.connect(waitForConnection: false)
             for index in 0..<10 {
                 try await client.publish("late/\(index)", payload: [UInt8(index)], qos: .atLeastOnce, retain: false)
@@ -126,6 +142,9 @@ struct MQTTResilienceTests {
             #expect(offline.outboxMessages == 10)
             #expect(offline.droppedWhileDisconnected == 1)
             #expect(!client.isConnected)
+            let retries = recorder.records.filter { $0.message == "MQTT connection failed, retrying" }
+            #expect(retries.count >= 2)
+            #expect(retries.allSatisfy { $0.level == .warning && $0.metadata["mqtt.broker"] == broker.url })
 
             try await broker.start()
             let messages = try await probe.waitForMessages(count: 10, timeout: .seconds(15))
@@ -141,7 +160,11 @@ struct MQTTResilienceTests {
     func outboxBound() async throws {
         try await withMosquitto(options: MosquittoOptions(persistence: true)) { broker in
             let probe = try await MQTTProbe.start(
-                url: broker.url, filter: "bound/#", clientID: "bound-probe-\(broker.port)", cleanSession: false)
+                url: broker.url,
+                filter: "bound/#",
+                clientID: "bound-probe-\(broker.port)",
+                cleanSession: false
+            )
             await broker.stop()
             let client = try MQTTTestClient.make(url: broker.url, name: "bounded") {
                 $0.outboxMessageLimit = 5
@@ -152,8 +175,18 @@ struct MQTTResilienceTests {
                 try await client.publish("bound/\(index)", payload: [UInt8(index)], qos: .atLeastOnce, retain: false)
             }
             // 600 + 500 bytes exceed 1,000: the 600-byte message goes, the 500-byte one stays.
-            try await client.publish("bound/big1", payload: Array(repeating: 1, count: 600), qos: .atLeastOnce, retain: false)
-            try await client.publish("bound/big2", payload: Array(repeating: 2, count: 500), qos: .atLeastOnce, retain: false)
+            try await client.publish(
+                "bound/big1",
+                payload: Array(repeating: 1, count: 600),
+                qos: .atLeastOnce,
+                retain: false
+            )
+            try await client.publish(
+                "bound/big2",
+                payload: Array(repeating: 2, count: 500),
+                qos: .atLeastOnce,
+                retain: false
+            )
             let offline = client.statistics
             #expect(offline.droppedFromOutbox == 3 + 2 + 4)
             #expect(offline.outboxMessages == 1)

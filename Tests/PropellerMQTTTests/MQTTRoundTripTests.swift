@@ -10,7 +10,12 @@ struct MQTTRoundTripTests {
             let probe = try await MQTTProbe.start(url: broker.url, filter: "rt/#", qos: qos)
             let publisher = try await MQTTTestClient.connected(url: broker.url, name: "publisher")
             for index in 0..<200 {
-                try await publisher.publish("rt/\(index % 3)", payload: Array("message \(index)".utf8), qos: qos, retain: false)
+                try await publisher.publish(
+                    "rt/\(index % 3)",
+                    payload: Array("message \(index)".utf8),
+                    qos: qos,
+                    retain: false
+                )
             }
             let messages = try await probe.waitForMessages(count: 200)
             #expect(messages.count == 200)

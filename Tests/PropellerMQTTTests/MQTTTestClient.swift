@@ -7,14 +7,15 @@ enum MQTTTestClient {
     static func make(
         url: String,
         name: String = "client",
+        logger: Logger? = nil,
         configure: (inout MQTTConfiguration) -> Void = { _ in }
     ) throws -> MQTTClient {
         var configuration = MQTTConfiguration(url: url, clientID: "\(name)-\(UUID().uuidString.prefix(8))")
         configuration.maximumReconnectDelay = .milliseconds(400)
         configure(&configuration)
-        var logger = Logger(label: "test.mqtt.\(name)")
-        logger.logLevel = .warning
-        return try MQTTClient(configuration: configuration, logger: logger)
+        var quiet = Logger(label: "test.mqtt.\(name)")
+        quiet.logLevel = .warning
+        return try MQTTClient(configuration: configuration, logger: logger ?? quiet)
     }
 
     static func connected(url: String, name: String = "client") async throws -> MQTTClient {

@@ -20,7 +20,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
-        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: ["FullFoundation"]),
+        .package(
+            url: "https://github.com/hummingbird-project/hummingbird.git",
+            from: "2.28.1",
+            traits: ["FullFoundation"]
+        ),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/swiftwasm/WasmKit.git", from: "0.4.2", traits: ["MultiThread"]),
     ],
@@ -113,6 +117,8 @@ let package = Package(
             name: "PropellerTestSupport",
             dependencies: [
                 "PropellerCore",
+                "PropellerMQTT",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "WAT", package: "WasmKit"),
             ],
             path: "Tests/PropellerTestSupport",
@@ -130,7 +136,11 @@ let package = Package(
         ),
         .testTarget(
             name: "PropellerMQTTTests",
-            dependencies: ["PropellerMQTT", "PropellerTestSupport"],
+            dependencies: [
+                "PropellerMQTT",
+                "PropellerTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -158,10 +168,44 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["PropellerCore", "PropellerMQTT", "PropellerTestSupport"],
+            dependencies: [
+                "PropellerCore",
+                "PropellerMQTT",
+                "PropellerTestSupport",
+                .product(name: "WAT", package: "WasmKit"),
+            ],
             swiftSettings: swiftSettings
         ),
 
         // MARK: Benchmarks (each helper appends its own executable targets below this line)
+        .executableTarget(
+            name: "sampler-bench",
+            dependencies: ["PropellerCore", "PropellerMonitoring"],
+            path: "Benchmarks/sampler/Sources/sampler-bench",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "naive-sampler",
+            path: "Benchmarks/sampler/naive"
+        ),
+        .executableTarget(
+            name: "propeller-mqtt-bench",
+            dependencies: [
+                "PropellerMQTT",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/mqtt/Sources",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "store-query-bench",
+            dependencies: [
+                "PropellerCore",
+                "PropellerManager",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/query/Sources/store-query-bench",
+            swiftSettings: swiftSettings
+        ),
     ]
 )

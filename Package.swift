@@ -20,7 +20,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
-        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: ["FullFoundation"]),
+        .package(
+            url: "https://github.com/hummingbird-project/hummingbird.git",
+            from: "2.28.1",
+            traits: ["FullFoundation"]
+        ),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/swiftwasm/WasmKit.git", from: "0.4.2", traits: ["MultiThread"]),
     ],
@@ -31,6 +35,8 @@ let package = Package(
             pkgConfig: "libmosquitto",
             providers: [.apt(["libmosquitto-dev"])]
         ),
+
+        .target(name: "CProcessControl"),
 
         // MARK: Libraries
         .target(
@@ -54,7 +60,9 @@ let package = Package(
         .target(
             name: "PropellerWasm",
             dependencies: [
+                "PropellerCore",
                 .product(name: "WasmKit", package: "WasmKit"),
+                .product(name: "WASI", package: "WasmKit"),
                 .product(name: "WasmKitWASI", package: "WasmKit"),
             ],
             swiftSettings: swiftSettings
@@ -102,7 +110,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "propeller-wasm",
-            dependencies: ["PropellerWasm"],
+            dependencies: ["CProcessControl", "PropellerCore", "PropellerWasm"],
             swiftSettings: swiftSettings
         ),
 
@@ -139,7 +147,11 @@ let package = Package(
         ),
         .testTarget(
             name: "PropellerWasmTests",
-            dependencies: ["PropellerWasm", "PropellerTestSupport"],
+            dependencies: [
+                "PropellerWasm",
+                "PropellerTestSupport",
+                .product(name: "WasmKit", package: "WasmKit"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -158,11 +170,26 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["PropellerCore", "PropellerMQTT", "PropellerTestSupport"],
+            dependencies: [
+                "PropellerCore",
+                "PropellerMQTT",
+                "PropellerTestSupport",
+                .product(name: "WAT", package: "WasmKit"),
+            ],
             swiftSettings: swiftSettings
         ),
 
         // MARK: Benchmarks (each helper appends its own executable targets below this line)
+        .executableTarget(
+            name: "sampler-bench",
+            dependencies: ["PropellerCore", "PropellerMonitoring"],
+            path: "Benchmarks/sampler/Sources/sampler-bench",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "naive-sampler",
+            path: "Benchmarks/sampler/naive"
+        ),
         .executableTarget(
             name: "propeller-mqtt-bench",
             dependencies: [
@@ -170,6 +197,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/mqtt/Sources",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "store-query-bench",
+            dependencies: [
+                "PropellerCore",
+                "PropellerManager",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/query/Sources/store-query-bench",
             swiftSettings: swiftSettings
         ),
     ]

@@ -1,1 +1,0 @@
-// The manager service. Built in the manager issue.

@@ -1,0 +1,170 @@
+import Logging
+import PropellerCore
+import PropellerMQTT
+import ServiceLifecycle
+
+/// Subscribes to the proplets' control topics (SPEC §2) and turns every message into stored state:
+/// registrations and heartbeats into the proplet registry, results into task state, samples into
+/// batched writes.
+///
+/// Decoding is strict (`WireCoding`); a message that does not decode is dropped, counted
+/// (`propeller_ingest_messages_dropped_total{reason="undecodable"}`) and logged with its topic and the
+/// reason. Samples keep their own timestamp. The PubSub client restores subscriptions after a reconnect.
+public struct IngestionService: Service {
+    let lifecycle: TaskLifecycle
+    let registry: PropletRegistry
+    let pubsub: any PubSub
+    let topics: Topics
+    let batchSize: Int
+    let flushInterval: Duration
+    let logger: Logger
+
+    /// The topics the manager consumes.
+    public static let kinds: [Topics.Kind] = [
+        .propletCreate, .propletAlive, .propletResults, .propletTaskMetrics, .propletMetrics,
+    ]
+
+    public init(
+        lifecycle: TaskLifecycle,
+        registry: PropletRegistry,
+        pubsub: any PubSub,
+        topics: Topics,
+        batchSize: Int = 500,
+        flushInterval: Duration = .milliseconds(100),
+        logger: Logger
+    ) {
+        self.lifecycle = lifecycle
+        self.registry = registry
+        self.pubsub = pubsub
+        self.topics = topics
+        self.batchSize = batchSize
+        self.flushInterval = flushInterval
+        self.logger = logger
+    }
+
+    var metrics: ManagerMetrics { lifecycle.metrics }
+
+    public func run() async throws {
+        var streams: [(Topics.Kind, AsyncStream<PubSubMessage>)] = []
+        for kind in Self.kinds {
+            streams.append((kind, try await pubsub.subscribe(topics.topic(kind), qos: .atLeastOnce)))
+        }
+        let subscribed = streams
+        logger.info("ingestion subscribed", metadata: ["topics.base": "\(topics.base)"])
+        let batcher = SampleBatcher(batchSize: batchSize)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.write(batcher.batches) }
+            await cancelWhenGracefulShutdown {
+                await withTaskGroup(of: Void.self) { readers in
+                    for (kind, stream) in subscribed {
+                        readers.addTask { await self.consume(stream, kind: kind, batcher: batcher) }
+                    }
+                    readers.addTask {
+                        while !Task.isCancelled {
+                            try? await Task.sleep(for: self.flushInterval)
+                            batcher.flush()
+                        }
+                    }
+                }
+            }
+            batcher.finish()
+        }
+        logger.info("ingestion stopped")
+    }
+
+    private func consume(_ stream: AsyncStream<PubSubMessage>, kind: Topics.Kind, batcher: SampleBatcher) async {
+        for await message in stream {
+            await handle(message, kind: kind, batcher: batcher)
+        }
+    }
+
+    /// Decodes one message and applies it.
+    func handle(_ message: PubSubMessage, kind: Topics.Kind, batcher: SampleBatcher) async {
+        metrics.messageReceived(kind: String(kind.rawValue.split(separator: "/").last ?? ""))
+        do throws(ContractError) {
+            switch kind {
+            case .propletTaskMetrics:
+                batcher.append(try WireCoding.decode(TaskSample.self, from: message.payload))
+            case .propletMetrics:
+                batcher.append(try WireCoding.decode(PropletSample.self, from: message.payload))
+            case .propletCreate:
+                let registration = try WireCoding.decode(PropletRegistration.self, from: message.payload)
+                await apply(message) { () throws(ManagerError) in try await registry.register(registration) }
+            case .propletAlive:
+                let heartbeat = try WireCoding.decode(PropletHeartbeat.self, from: message.payload)
+                await apply(message) { () throws(ManagerError) in try await registry.heartbeat(heartbeat) }
+            case .propletResults:
+                let result = try WireCoding.decode(TaskResult.self, from: message.payload)
+                await apply(message) { () throws(ManagerError) in
+                    if try await !lifecycle.apply(result) {
+                        metrics.messageDropped(reason: "unknown_task")
+                        logger.warning(
+                            "results dropped: unknown task or another proplet's",
+                            metadata: ["task.id": "\(result.taskID)", "proplet.id": "\(result.propletID)"]
+                        )
+                    }
+                }
+            case .managerStart, .managerStop, .metricsProplet:
+                metrics.messageDropped(reason: "unexpected_topic")
+            }
+        } catch {
+            metrics.messageDropped(reason: "undecodable")
+            logger.warning(
+                "message dropped: undecodable",
+                metadata: ["topic": "\(message.topic)", "reason": "\(error)", "bytes": "\(message.payload.count)"]
+            )
+        }
+    }
+
+    private func apply(_ message: PubSubMessage, _ body: () async throws(ManagerError) -> Void) async {
+        do {
+            try await body()
+        } catch {
+            metrics.messageDropped(reason: "store_error")
+            logger.error("message not applied", metadata: ["topic": "\(message.topic)", "error": "\(error)"])
+        }
+    }
+
+    /// Writes batches in order until the batcher finishes.
+    func write(_ batches: AsyncStream<SampleBatcher.Batch>) async {
+        for await batch in batches {
+            switch batch {
+            case .task(let samples):
+                do {
+                    let stored = try await lifecycle.store.insertTaskSamples(samples)
+                    metrics.samplesStored(stored, kind: "task")
+                } catch {
+                    metrics.messageDropped(reason: "store_error", count: samples.count)
+                    logger.error("task samples not stored", metadata: ["count": "\(samples.count)", "error": "\(error)"])
+                    continue
+                }
+                await updateTaskGauges(samples)
+            case .proplet(let samples):
+                do {
+                    let stored = try await lifecycle.store.insertPropletSamples(samples)
+                    metrics.samplesStored(stored, kind: "proplet")
+                } catch {
+                    metrics.messageDropped(reason: "store_error", count: samples.count)
+                    logger.error("proplet samples not stored", metadata: ["count": "\(samples.count)", "error": "\(error)"])
+                    continue
+                }
+                var latest: [String: PropletSample] = [:]
+                for sample in samples where sample.timestamp >= (latest[sample.propletID]?.timestamp ?? sample.timestamp) {
+                    latest[sample.propletID] = sample
+                }
+                for sample in latest.values { metrics.updateProplet(sample) }
+            }
+        }
+    }
+
+    private func updateTaskGauges(_ samples: [TaskSample]) async {
+        var latest: [String: TaskSample] = [:]
+        for sample in samples where sample.timestamp >= (latest[sample.taskID]?.timestamp ?? sample.timestamp) {
+            latest[sample.taskID] = sample
+        }
+        for (id, sample) in latest {
+            guard let name = await lifecycle.runningName(taskID: id) else { continue }
+            metrics.updateTask(id: id, name: name, sample: sample)
+        }
+    }
+}

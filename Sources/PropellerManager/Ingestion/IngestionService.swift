@@ -9,7 +9,7 @@ import ServiceLifecycle
 ///
 /// Decoding is strict (`WireCoding`); a message that does not decode is dropped, counted
 /// (`propeller_ingest_messages_dropped_total{reason="undecodable"}`) and logged with its topic and the
-/// reason. Samples keep their own timestamp. The PubSub client restores subscriptions after a reconnect.
+/// reason. Samples keep their own timestamp. `onSubscribed` runs once every subscription is in place. The PubSub client restores subscriptions after a reconnect.
 public struct IngestionService: Service {
     let lifecycle: TaskLifecycle
     let registry: PropletRegistry
@@ -18,6 +18,7 @@ public struct IngestionService: Service {
     let batchSize: Int
     let flushInterval: Duration
     let logger: Logger
+    let onSubscribed: @Sendable () async -> Void
 
     /// The topics the manager consumes.
     public static let kinds: [Topics.Kind] = [
@@ -31,8 +32,10 @@ public struct IngestionService: Service {
         topics: Topics,
         batchSize: Int = 500,
         flushInterval: Duration = .milliseconds(100),
-        logger: Logger
+        logger: Logger,
+        onSubscribed: @escaping @Sendable () async -> Void = {}
     ) {
+        self.onSubscribed = onSubscribed
         self.lifecycle = lifecycle
         self.registry = registry
         self.pubsub = pubsub
@@ -51,6 +54,7 @@ public struct IngestionService: Service {
         }
         let subscribed = streams
         logger.info("ingestion subscribed", metadata: ["topics.base": "\(topics.base)"])
+        await onSubscribed()
         let batcher = SampleBatcher(batchSize: batchSize)
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.write(batcher.batches) }

@@ -66,7 +66,7 @@ struct PrometheusTests {
         let manager = TestManager()
         try await manager.addProplet(id: "p1")
         try await manager.withClient { client in
-            let task = try await client.createTask(taskBody(name: #"we"ird\name"#))
+            let task = try await client.createTask(taskBody(name: #"we\"ird\\name"#))
             try await client.send("/tasks/\(task.id)/start", .post)
             let sample = TaskSample(
                 taskID: task.id,
@@ -107,7 +107,7 @@ struct PrometheusTests {
             #expect(strict.keys.contains { $0.hasPrefix("propeller_http_request_duration_seconds_bucket{") })
 
             if let parsed = try Self.parseWithPrometheusClient(text) {
-                let sorted = #"proplet_id="p1",task_id="\#(task.id)",task_name="we\"ird\\name""#
+                let sorted = #"proplet_id="p1",task_id="\#(task.id)",task_name="we"ird\name""#
                 #expect(parsed.contains("propeller_task_cpu_percent{\(sorted)} 12.5"), "\(parsed)")
                 #expect(parsed.contains { $0.hasPrefix("propeller_http_request_duration_seconds_count{") })
             }

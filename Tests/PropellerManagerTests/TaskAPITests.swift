@@ -284,13 +284,12 @@ struct TaskAPITests {
         try await manager.withClient { client in
             let task = try await client.createTask()
             let base = TestManager.epoch
-            let samples = (0..<10).map { index in
-                TaskSample(
-                    taskID: task.id,
-                    propletID: "p1",
-                    metrics: ProcessMetrics(cpuPercent: Double(index * 10), memoryBytes: Int64(1000 + index)),
-                    aggregated: nil,
-                    timestamp: base.adding(seconds: Double(index))
+            var samples: [TaskSample] = []
+            for index in 0..<10 {
+                let metrics = ProcessMetrics(cpuPercent: Double(index * 10), memoryBytes: Int64(1000 + index))
+                let timestamp = base.adding(seconds: Double(index))
+                samples.append(
+                    TaskSample(taskID: task.id, propletID: "p1", metrics: metrics, aggregated: nil, timestamp: timestamp)
                 )
             }
             try await manager.store.insertTaskSamples(samples)

@@ -38,7 +38,7 @@ struct TestManager {
 
     /// Runs `body` against the router (no sockets).
     func withClient(_ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
-        let app = Application(router: components.router())
+        let app = Application(router: components.router(), logger: components.lifecycle.logger)
         try await app.test(.router) { client in try await body(client) }
     }
 

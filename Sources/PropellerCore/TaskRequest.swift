@@ -55,7 +55,11 @@ public struct TaskRequest: Sendable, Hashable {
         case (nil, nil):
             throw .missingField(field: "file or image_url")
         case (.some, .some):
-            throw .invalidValue(field: "file", expected: "absent when image_url is given (exactly one of the two)", got: "both")
+            throw .invalidValue(
+                field: "file",
+                expected: "absent when image_url is given (exactly one of the two)",
+                got: "both"
+            )
         case (let file?, nil):
             guard Data(base64Encoded: file) != nil else {
                 throw .invalidValue(field: "file", expected: "a base64-encoded .wasm module", got: "invalid base64")

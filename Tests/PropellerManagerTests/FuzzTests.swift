@@ -74,7 +74,7 @@ struct FuzzTests {
 
     @Test("1,200 random and mutated bodies and query strings: never a 5xx, stored tasks unchanged")
     func fuzz() async throws {
-        let manager = TestManager()
+        let manager = TestManager(store: try StoreKind.sqlite.make())
         try await manager.withClient { client in
             var originals: [WasmTask] = []
             for index in 0..<3 { originals.append(try await client.createTask(taskBody(name: "keep\(index)"))) }
@@ -94,7 +94,9 @@ struct FuzzTests {
                     target = "GET \(paths.randomElement(using: &rng)!)?\(randomQuery(&rng))"
                     response = try await client.send(String(target.dropFirst(4)), .get)
                 default:
-                    let ids = [originals[1].id, "x", "%00", UUID().uuidString, "a/b", String(repeating: "9", count: 300)]
+                    let ids = [
+                        originals[1].id, "x", "%00", UUID().uuidString, "a/b", String(repeating: "9", count: 300),
+                    ]
                     let suffixes = ["", "/results", "/metrics", "/start", "/stop"]
                     target = "GET /tasks/\(ids.randomElement(using: &rng)!)\(suffixes.randomElement(using: &rng)!)"
                     response = try await client.send(String(target.dropFirst(4)), .get)

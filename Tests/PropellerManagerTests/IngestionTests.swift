@@ -29,7 +29,12 @@ struct IngestionTests {
     }
 
     func publish(_ manager: TestManager, _ kind: Topics.Kind, _ text: String) async throws {
-        try await manager.pubsub.publish(manager.topics.topic(kind), payload: Array(text.utf8), qos: .atLeastOnce, retain: false)
+        try await manager.pubsub.publish(
+            manager.topics.topic(kind),
+            payload: Array(text.utf8),
+            qos: .atLeastOnce,
+            retain: false
+        )
     }
 
     func sample(_ taskID: String, second: Double, cpu: Double = 10) -> TaskSample {
@@ -55,9 +60,14 @@ struct IngestionTests {
             for payload in bad { try await publish(manager, .propletTaskMetrics, payload) }
             try await publish(manager, .propletAlive, #"{"proplet_id": "p1", "status": "sleeping"}"#)
             try await publish(manager, .propletResults, #"{"task_id": "t", "proplet_id": "p1", "state": "running"}"#)
-            try await manager.pubsub.publish(manager.topics.topic(.propletTaskMetrics), json: sample("t1", second: 1), qos: .atLeastOnce)
+            try await manager.pubsub.publish(
+                manager.topics.topic(.propletTaskMetrics),
+                json: sample("t1", second: 1),
+                qos: .atLeastOnce
+            )
             try await eventually {
-                (try? await manager.store.taskSamples(taskID: "t1", range: .all, order: .ascending, page: Page()).total) == 1
+                (try? await manager.store.taskSamples(taskID: "t1", range: .all, order: .ascending, page: Page()).total)
+                    == 1
             }
             let text = String(decoding: manager.components.metrics.exposition(), as: UTF8.self)
             #expect(text.contains(#"propeller_ingest_messages_dropped_total{reason="undecodable"} 10"#), "\(text)")
@@ -77,7 +87,8 @@ struct IngestionTests {
                 )
             }
             try await eventually {
-                (try? await manager.store.taskSamples(taskID: "t1", range: .all, order: .ascending, page: Page()).total) == 3
+                (try? await manager.store.taskSamples(taskID: "t1", range: .all, order: .ascending, page: Page()).total)
+                    == 3
             }
             let stored = try await manager.store.taskSamples(taskID: "t1", range: .all, order: .ascending, page: Page())
             #expect(stored.items.map(\.timestamp) == [1.0, 2, 3].map { TestManager.epoch.adding(seconds: $0) })
@@ -129,7 +140,12 @@ struct IngestionTests {
             #expect(stored.exitCode == 0)
             #expect(stored.startedAt == TestManager.epoch)
             #expect(stored.finishedAt == TestManager.epoch.adding(seconds: 2))
-            let samples = try await manager.store.taskSamples(taskID: task.id, range: .all, order: .ascending, page: Page())
+            let samples = try await manager.store.taskSamples(
+                taskID: task.id,
+                range: .all,
+                order: .ascending,
+                page: Page()
+            )
             #expect(samples.items.map(\.timestamp) == [1.0, 2].map { TestManager.epoch.adding(seconds: $0) })
             let text = String(decoding: manager.components.metrics.exposition(), as: UTF8.self)
             #expect(!text.contains("propeller_task_cpu_percent{"), "finished task series must be removed")
@@ -137,13 +153,20 @@ struct IngestionTests {
             // The final sample also arrives on task_metrics: stored once.
             try await manager.pubsub.publish(
                 manager.topics.topic(.propletTaskMetrics),
-                json: TaskSample(taskID: task.id, propletID: "p1", metrics: final.metrics, aggregated: nil, timestamp: final.timestamp),
+                json: TaskSample(
+                    taskID: task.id,
+                    propletID: "p1",
+                    metrics: final.metrics,
+                    aggregated: nil,
+                    timestamp: final.timestamp
+                ),
                 qos: .atLeastOnce
             )
             try await publish(manager, .propletAlive, #"{"proplet_id": "p1", "status": "offline", "running_tasks": 0}"#)
             try await eventually { (try? await manager.store.proplet(id: "p1"))?.alive == false }
             #expect(
-                try await manager.store.taskSamples(taskID: task.id, range: .all, order: .ascending, page: Page()).total == 2
+                try await manager.store.taskSamples(taskID: task.id, range: .all, order: .ascending, page: Page()).total
+                    == 2
             )
         }
     }
@@ -152,14 +175,20 @@ struct IngestionTests {
     func liveness() async throws {
         let manager = TestManager { $0.propletTimeoutSeconds = 30 }
         let registry = manager.components.registry
-        try await registry.heartbeat(PropletHeartbeat(propletID: "p1", status: .alive, runningTasks: 0, timestamp: .now()))
-        try await registry.heartbeat(PropletHeartbeat(propletID: "p2", status: .alive, runningTasks: 0, timestamp: .now()))
+        try await registry.heartbeat(
+            PropletHeartbeat(propletID: "p1", status: .alive, runningTasks: 0, timestamp: .now())
+        )
+        try await registry.heartbeat(
+            PropletHeartbeat(propletID: "p2", status: .alive, runningTasks: 0, timestamp: .now())
+        )
         let lifecycle = manager.components.lifecycle
         let task = try await lifecycle.create(try TaskRequest(json: Data(taskBody().utf8)))
         _ = try await lifecycle.start(id: task.id, propletID: "p1")
 
         manager.time.advance(seconds: 20)
-        try await registry.heartbeat(PropletHeartbeat(propletID: "p2", status: .alive, runningTasks: 0, timestamp: .now()))
+        try await registry.heartbeat(
+            PropletHeartbeat(propletID: "p2", status: .alive, runningTasks: 0, timestamp: .now())
+        )
         #expect(try await registry.sweep().isEmpty)
         manager.time.advance(seconds: 11)
         #expect(try await registry.sweep() == ["p1"])
@@ -171,7 +200,9 @@ struct IngestionTests {
         #expect(failed.finishedAt == manager.time.now())
 
         // A heartbeat brings it back.
-        try await registry.heartbeat(PropletHeartbeat(propletID: "p1", status: .alive, runningTasks: 0, timestamp: .now()))
+        try await registry.heartbeat(
+            PropletHeartbeat(propletID: "p1", status: .alive, runningTasks: 0, timestamp: .now())
+        )
         #expect(try await manager.store.proplet(id: "p1")?.alive == true)
     }
 
@@ -179,11 +210,15 @@ struct IngestionTests {
     func lastWill() async throws {
         let manager = TestManager()
         let registry = manager.components.registry
-        try await registry.heartbeat(PropletHeartbeat(propletID: "p1", status: .alive, runningTasks: 1, timestamp: .now()))
+        try await registry.heartbeat(
+            PropletHeartbeat(propletID: "p1", status: .alive, runningTasks: 1, timestamp: .now())
+        )
         let lifecycle = manager.components.lifecycle
         let task = try await lifecycle.create(try TaskRequest(json: Data(taskBody(extra: #""daemon": true"#).utf8)))
         _ = try await lifecycle.start(id: task.id, propletID: nil)
-        try await registry.heartbeat(PropletHeartbeat(propletID: "p1", status: .offline, runningTasks: 0, timestamp: .now()))
+        try await registry.heartbeat(
+            PropletHeartbeat(propletID: "p1", status: .offline, runningTasks: 0, timestamp: .now())
+        )
         #expect(try await manager.store.proplet(id: "p1")?.alive == false)
         #expect(try await manager.store.task(id: task.id)?.error == "proplet lost")
     }
@@ -196,7 +231,11 @@ struct IngestionTests {
         let task = try await lifecycle.create(try TaskRequest(json: Data(taskBody().utf8)))
         _ = try await lifecycle.start(id: task.id, propletID: "p1")
         #expect(try await !lifecycle.apply(TaskResult(taskID: task.id, propletID: "p2", state: .completed)))
-        #expect(try await !lifecycle.apply(TaskResult(taskID: UUID().uuidString.lowercased(), propletID: "p1", state: .failed)))
+        #expect(
+            try await !lifecycle.apply(
+                TaskResult(taskID: UUID().uuidString.lowercased(), propletID: "p1", state: .failed)
+            )
+        )
         #expect(try await manager.store.task(id: task.id)?.state == .running)
     }
 }

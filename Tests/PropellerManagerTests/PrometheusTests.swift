@@ -34,7 +34,9 @@ struct PrometheusTests {
         let data = output.fileHandleForReading.readDataToEndOfFile()
         let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw TestFailure("prometheus_client rejected the text: \(errorText)") }
+        guard process.terminationStatus == 0 else {
+            throw TestFailure("prometheus_client rejected the text: \(errorText)")
+        }
         return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
     }
 
@@ -112,7 +114,9 @@ struct PrometheusTests {
                 #expect(parsed.contains { $0.hasPrefix("propeller_http_request_duration_seconds_count{") })
             }
 
-            try await manager.components.lifecycle.apply(TaskResult(taskID: task.id, propletID: "p1", state: .completed))
+            try await manager.components.lifecycle.apply(
+                TaskResult(taskID: task.id, propletID: "p1", state: .completed)
+            )
             let after = String(buffer: try await client.send("/metrics", .get).body)
             #expect(!after.contains("propeller_task_cpu_percent{"), "series of a finished task are removed")
         }

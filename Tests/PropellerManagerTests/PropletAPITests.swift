@@ -19,7 +19,9 @@ struct PropletAPITests {
             version: "0.1.0",
             wasmRuntime: "wasmkit"
         )
-        try await manager.components.registry.register(PropletRegistration(propletID: "p1", name: "one", metadata: metadata))
+        try await manager.components.registry.register(
+            PropletRegistration(propletID: "p1", name: "one", metadata: metadata)
+        )
         try await manager.addProplet(id: "p2")
         try await manager.withClient { client in
             let list = try await client.send("/proplets?limit=1", .get)
@@ -52,7 +54,9 @@ struct PropletAPITests {
             let busy = try await client.send("/proplets/p1", .delete)
             #expect(busy.status == .conflict)
             #expect(busy.errorMessage?.contains("running") == true)
-            try await manager.components.lifecycle.apply(TaskResult(taskID: task.id, propletID: "p1", state: .completed))
+            try await manager.components.lifecycle.apply(
+                TaskResult(taskID: task.id, propletID: "p1", state: .completed)
+            )
             #expect(try await client.send("/proplets/p1", .delete).status == .noContent)
             #expect(try await client.send("/proplets/p1", .get).status == .notFound)
             #expect(try await client.send("/proplets/p1", .delete).status == .notFound)

@@ -8,9 +8,12 @@ import Testing
 
 @Suite("Task API")
 struct TaskAPITests {
-    @Test("POST /tasks returns 201 with Location, a lowercase UUID and the resolved profile")
-    func createTask() async throws {
-        let manager = TestManager()
+    @Test(
+        "POST /tasks returns 201 with Location, a lowercase UUID and the resolved profile",
+        arguments: StoreKind.allCases
+    )
+    func createTask(store: StoreKind) async throws {
+        let manager = TestManager(store: try store.make())
         try await manager.withClient { client in
             let response = try await client.send("/tasks", .post, body: taskBody(extra: #""inputs": [1, 2.5, "x"]"#))
             #expect(response.status == .created)
@@ -30,12 +33,13 @@ struct TaskAPITests {
         }
     }
 
-    @Test("client fields id, state and results in a POST body are ignored")
-    func serverFieldsIgnored() async throws {
-        let manager = TestManager()
+    @Test("client fields id, state and results in a POST body are ignored", arguments: StoreKind.allCases)
+    func serverFieldsIgnored(store: StoreKind) async throws {
+        let manager = TestManager(store: try store.make())
         try await manager.withClient { client in
             let body = taskBody(
-                extra: #""id": "00000000-0000-0000-0000-000000000001", "state": "completed", "results": "42", "proplet_id": "p""#
+                extra:
+                    #""id": "00000000-0000-0000-0000-000000000001", "state": "completed", "results": "42", "proplet_id": "p""#
             )
             let task = try await client.createTask(body)
             #expect(task.id != "00000000-0000-0000-0000-000000000001")
@@ -115,9 +119,9 @@ struct TaskAPITests {
         }
     }
 
-    @Test("GET /tasks pages, filters by state and rejects bad parameters naming them")
-    func listTasks() async throws {
-        let manager = TestManager()
+    @Test("GET /tasks pages, filters by state and rejects bad parameters naming them", arguments: StoreKind.allCases)
+    func listTasks(store: StoreKind) async throws {
+        let manager = TestManager(store: try store.make())
         try await manager.withClient { client in
             var ids: [String] = []
             for index in 0..<5 {
@@ -165,9 +169,12 @@ struct TaskAPITests {
         }
     }
 
-    @Test("start: 503 without a live proplet, 200 and a start command with the resolved profile, 409 when running")
-    func startTask() async throws {
-        let manager = TestManager()
+    @Test(
+        "start: 503 without a live proplet, 200 and a start command with the resolved profile, 409 when running",
+        arguments: StoreKind.allCases
+    )
+    func startTask(store: StoreKind) async throws {
+        let manager = TestManager(store: try store.make())
         try await manager.withClient { client in
             let task = try await client.createTask(taskBody(extra: #""monitoring_profile": "batch""#))
             let none = try await client.send("/tasks/\(task.id)/start", .post)
@@ -231,9 +238,12 @@ struct TaskAPITests {
         }
     }
 
-    @Test("stop publishes the stop command; the task stays running until the results say stopped")
-    func stopTask() async throws {
-        let manager = TestManager()
+    @Test(
+        "stop publishes the stop command; the task stays running until the results say stopped",
+        arguments: StoreKind.allCases
+    )
+    func stopTask(store: StoreKind) async throws {
+        let manager = TestManager(store: try store.make())
         try await manager.withClient { client in
             try await manager.addProplet(id: "p1")
             let task = try await client.createTask()
@@ -245,7 +255,10 @@ struct TaskAPITests {
             #expect(try stop.json["state"] == .string("running"))
             let message = try #require(manager.pubsub.publishedMessages.last)
             #expect(message.topic == manager.topics.topic(.managerStop))
-            #expect(try WireCoding.decode(StopCommand.self, from: message.payload) == StopCommand(id: task.id, propletID: "p1"))
+            #expect(
+                try WireCoding.decode(StopCommand.self, from: message.payload)
+                    == StopCommand(id: task.id, propletID: "p1")
+            )
 
             try await manager.components.lifecycle.apply(TaskResult(taskID: task.id, propletID: "p1", state: .stopped))
             let results = try await client.send("/tasks/\(task.id)/results", .get)
@@ -259,9 +272,9 @@ struct TaskAPITests {
         }
     }
 
-    @Test("DELETE /tasks/{id}: 409 while running, 204 otherwise, then 404")
-    func deleteTask() async throws {
-        let manager = TestManager()
+    @Test("DELETE /tasks/{id}: 409 while running, 204 otherwise, then 404", arguments: StoreKind.allCases)
+    func deleteTask(store: StoreKind) async throws {
+        let manager = TestManager(store: try store.make())
         try await manager.withClient { client in
             try await manager.addProplet(id: "p1")
             let task = try await client.createTask()
@@ -278,9 +291,12 @@ struct TaskAPITests {
         }
     }
 
-    @Test("GET /tasks/{id}/metrics pages, orders, filters by time and aggregates; bad ranges are 400")
-    func taskMetrics() async throws {
-        let manager = TestManager()
+    @Test(
+        "GET /tasks/{id}/metrics pages, orders, filters by time and aggregates; bad ranges are 400",
+        arguments: StoreKind.allCases
+    )
+    func taskMetrics(store: StoreKind) async throws {
+        let manager = TestManager(store: try store.make())
         try await manager.withClient { client in
             let task = try await client.createTask()
             let base = TestManager.epoch
@@ -289,7 +305,13 @@ struct TaskAPITests {
                 let metrics = ProcessMetrics(cpuPercent: Double(index * 10), memoryBytes: Int64(1000 + index))
                 let timestamp = base.adding(seconds: Double(index))
                 samples.append(
-                    TaskSample(taskID: task.id, propletID: "p1", metrics: metrics, aggregated: nil, timestamp: timestamp)
+                    TaskSample(
+                        taskID: task.id,
+                        propletID: "p1",
+                        metrics: metrics,
+                        aggregated: nil,
+                        timestamp: timestamp
+                    )
                 )
             }
             try await manager.store.insertTaskSamples(samples)

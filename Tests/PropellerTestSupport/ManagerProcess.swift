@@ -20,7 +20,10 @@ public final class ManagerProcess: @unchecked Sendable {
 
     /// Spawns `propeller manager` with `environment` added to this process's environment and
     /// `MANAGER_HTTP_PORT=0` (unless given), waits until it logs its port and `GET /health` answers.
-    public static func start(environment: [String: String], timeout: Duration = .seconds(30)) async throws
+    public static func start(
+        environment: [String: String],
+        timeout: Duration = .seconds(30)
+    ) async throws
         -> ManagerProcess
     {
         let directory = FileManager.default.temporaryDirectory
@@ -56,7 +59,8 @@ public final class ManagerProcess: @unchecked Sendable {
                     logFile: logFile,
                     process: process
                 )
-                if (try? await HTTPTestClient.request(manager.baseURL.appendingPathComponent("health")))?.status == 200 {
+                if (try? await HTTPTestClient.request(manager.baseURL.appendingPathComponent("health")))?.status == 200
+                {
                     return manager
                 }
             }

@@ -5,7 +5,6 @@ import Hummingbird
 struct HTTPMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     let metrics: ManagerMetrics
 
-
     func handle(
         _ request: Request,
         context: Context,

@@ -8,7 +8,8 @@ enum JSONBody {
     /// The body of a request that must carry JSON: a non-JSON `Content-Type` → 415; more than
     /// `limit` bytes → 413 (checked against `Content-Length` first, then while reading).
     /// An empty body is returned as nil when `allowEmpty` (no `Content-Type` needed then).
-    static func read(_ request: inout Request, limit: Int, allowEmpty: Bool = false) async throws(ManagerError) -> Data? {
+    static func read(_ request: inout Request, limit: Int, allowEmpty: Bool = false) async throws(ManagerError) -> Data?
+    {
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
             throw .payloadTooLarge(limit: limit)
         }
@@ -29,14 +30,19 @@ enum JSONBody {
 
     /// `application/json` or any `+json` type, with optional parameters (`; charset=utf-8`).
     static func isJSON(_ contentType: String) -> Bool {
-        let type = contentType.split(separator: ";", maxSplits: 1).first.map {
-            $0.trimmingCharacters(in: .whitespaces).lowercased()
-        } ?? ""
+        let type =
+            contentType.split(separator: ";", maxSplits: 1).first.map {
+                $0.trimmingCharacters(in: .whitespaces).lowercased()
+            } ?? ""
         return type == "application/json" || (type.hasPrefix("application/") && type.hasSuffix("+json"))
     }
 
     /// A JSON response.
-    static func response(_ value: some Encodable, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) throws
+    static func response(
+        _ value: some Encodable,
+        status: HTTPResponse.Status = .ok,
+        headers: HTTPFields = [:]
+    ) throws
         -> Response
     {
         let data = try WireCoding.encode(value)

@@ -139,7 +139,10 @@ public struct IngestionService: Service {
                     metrics.samplesStored(stored, kind: "task")
                 } catch {
                     metrics.messageDropped(reason: "store_error", count: samples.count)
-                    logger.error("task samples not stored", metadata: ["count": "\(samples.count)", "error": "\(error)"])
+                    logger.error(
+                        "task samples not stored",
+                        metadata: ["count": "\(samples.count)", "error": "\(error)"]
+                    )
                     continue
                 }
                 await updateTaskGauges(samples)
@@ -149,11 +152,15 @@ public struct IngestionService: Service {
                     metrics.samplesStored(stored, kind: "proplet")
                 } catch {
                     metrics.messageDropped(reason: "store_error", count: samples.count)
-                    logger.error("proplet samples not stored", metadata: ["count": "\(samples.count)", "error": "\(error)"])
+                    logger.error(
+                        "proplet samples not stored",
+                        metadata: ["count": "\(samples.count)", "error": "\(error)"]
+                    )
                     continue
                 }
                 var latest: [String: PropletSample] = [:]
-                for sample in samples where sample.timestamp >= (latest[sample.propletID]?.timestamp ?? sample.timestamp) {
+                for sample in samples
+                where sample.timestamp >= (latest[sample.propletID]?.timestamp ?? sample.timestamp) {
                     latest[sample.propletID] = sample
                 }
                 for sample in latest.values { metrics.updateProplet(sample) }

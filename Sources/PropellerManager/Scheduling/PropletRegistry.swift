@@ -36,7 +36,10 @@ public final class PropletRegistry: Sendable {
             try await self.lifecycle.guarded("upsert proplet") { try await self.store.upsertProplet(proplet) }
             self.lifecycle.metrics.setPropletAlive(id: proplet.id, alive: true)
             if existing?.alive != true {
-                self.logger.info("proplet registered", metadata: ["proplet.id": "\(proplet.id)", "proplet.name": "\(proplet.name)"])
+                self.logger.info(
+                    "proplet registered",
+                    metadata: ["proplet.id": "\(proplet.id)", "proplet.name": "\(proplet.name)"]
+                )
             }
         }
     }
@@ -77,7 +80,8 @@ public final class PropletRegistry: Sendable {
         try await lifecycle.locked { () throws(ManagerError) in
             let deadline = self.lifecycle.time.now().adding(seconds: -Double(self.timeoutSeconds))
             var lost: [String] = []
-            for var proplet in try await self.lifecycle.allProplets() where proplet.alive && proplet.lastSeen < deadline {
+            for var proplet in try await self.lifecycle.allProplets() where proplet.alive && proplet.lastSeen < deadline
+            {
                 proplet.alive = false
                 proplet.runningTasks = 0
                 try await self.markLost(proplet, reason: "timeout")

@@ -214,7 +214,10 @@ public final class TaskLifecycle: Sendable {
             let updated = task
             try await guarded("update task") { try await self.store.updateTask(updated) }
             forgetRunning(task.id)
-            logger.warning("task failed: proplet lost", metadata: ["task.id": "\(task.id)", "proplet.id": "\(propletID)"])
+            logger.warning(
+                "task failed: proplet lost",
+                metadata: ["task.id": "\(task.id)", "proplet.id": "\(propletID)"]
+            )
         }
     }
 
@@ -258,7 +261,8 @@ public final class TaskLifecycle: Sendable {
 
     private func chooseProplet(_ requested: String?) async throws(ManagerError) -> Proplet {
         if let requested {
-            guard let proplet = try await guarded("read proplet", { try await self.store.proplet(id: requested) }) else {
+            guard let proplet = try await guarded("read proplet", { try await self.store.proplet(id: requested) })
+            else {
                 throw .notFound("proplet \(requested) not found")
             }
             guard proplet.alive else { throw .unavailable("proplet \(requested) is not alive") }

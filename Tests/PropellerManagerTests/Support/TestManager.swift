@@ -5,6 +5,8 @@ import Logging
 import NIOCore
 import PropellerCore
 import PropellerMQTT
+import Testing
+
 @testable import PropellerManager
 
 /// One manager wired for a unit test: a fresh store, an in-memory bus and a manual clock.
@@ -16,7 +18,7 @@ struct TestManager {
 
     static let epoch = Timestamp(rfc3339: "2025-01-15T10:00:00.000000Z")!
 
-    init(store: any Store = ScratchStore(), configure: (inout ManagerConfiguration) -> Void = { _ in }) {
+    init(store: any Store = InMemoryStore(), configure: (inout ManagerConfiguration) -> Void = { _ in }) {
         var configuration = ManagerConfiguration()
         configuration.storage = .memory
         configure(&configuration)
@@ -55,6 +57,20 @@ struct TestManager {
         )
         try await store.upsertProplet(proplet)
         return proplet
+    }
+}
+
+/// The two stores the API tests run on.
+enum StoreKind: String, CaseIterable, CustomTestStringConvertible {
+    case memory, sqlite
+
+    var testDescription: String { rawValue }
+
+    func make() throws -> any Store {
+        switch self {
+        case .memory: InMemoryStore()
+        case .sqlite: try SQLiteStore.inMemory(logger: Logger(label: "test.store"))
+        }
     }
 }
 

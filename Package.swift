@@ -115,6 +115,8 @@ let package = Package(
             name: "PropellerTestSupport",
             dependencies: [
                 "PropellerCore",
+                "PropellerMQTT",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "WAT", package: "WasmKit"),
             ],
             path: "Tests/PropellerTestSupport",
@@ -132,7 +134,11 @@ let package = Package(
         ),
         .testTarget(
             name: "PropellerMQTTTests",
-            dependencies: ["PropellerMQTT", "PropellerTestSupport"],
+            dependencies: [
+                "PropellerMQTT",
+                "PropellerTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -161,5 +167,14 @@ let package = Package(
         ),
 
         // MARK: Benchmarks (each helper appends its own executable targets below this line)
+        .executableTarget(
+            name: "propeller-mqtt-bench",
+            dependencies: [
+                "PropellerMQTT",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/mqtt/Sources",
+            swiftSettings: swiftSettings
+        ),
     ]
 )

@@ -252,3 +252,26 @@ func eventually(
     }
     throw TestFailure("condition not met within \(timeout)")
 }
+
+@Suite("Liveness after a restart")
+struct RestartLivenessTests {
+    @Test("a restarted manager gives stored proplets a full timeout before declaring them lost")
+    func graceAfterRestart() async throws {
+        let store = InMemoryStore()
+        let stale = Proplet(
+            id: "p1",
+            name: "p1",
+            alive: true,
+            lastSeen: TestManager.epoch.adding(seconds: -3600),
+            runningTasks: 1,
+            metadata: nil
+        )
+        await store.upsertProplet(stale)
+        let manager = TestManager(store: store) { $0.propletTimeoutSeconds = 30 }
+        #expect(try await manager.components.registry.sweep().isEmpty)
+        manager.time.advance(seconds: 29)
+        #expect(try await manager.components.registry.sweep().isEmpty)
+        manager.time.advance(seconds: 2)
+        #expect(try await manager.components.registry.sweep() == ["p1"])
+    }
+}

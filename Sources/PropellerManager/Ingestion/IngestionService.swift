@@ -82,9 +82,23 @@ public struct IngestionService: Service {
         }
     }
 
+    /// The counter label of a topic kind: its last level (`task_metrics`, `alive`, …).
+    static func label(of kind: Topics.Kind) -> String {
+        switch kind {
+        case .propletCreate: "create"
+        case .propletAlive: "alive"
+        case .propletResults: "results"
+        case .propletTaskMetrics: "task_metrics"
+        case .propletMetrics: "metrics"
+        case .managerStart: "start"
+        case .managerStop: "stop"
+        case .metricsProplet: "metrics_proplet"
+        }
+    }
+
     /// Decodes one message and applies it.
     func handle(_ message: PubSubMessage, kind: Topics.Kind, batcher: SampleBatcher) async {
-        metrics.messageReceived(kind: String(kind.rawValue.split(separator: "/").last ?? ""))
+        metrics.messageReceived(kind: Self.label(of: kind))
         do throws(ContractError) {
             switch kind {
             case .propletTaskMetrics:

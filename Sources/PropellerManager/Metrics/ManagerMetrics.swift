@@ -22,6 +22,8 @@ public final class ManagerMetrics: Sendable {
     private let factory: PrometheusMetricsFactory
     private let taskGauges = Mutex<[String: TaskSeries]>([:])
     private let propletGauges = Mutex<[String: [CoreMetrics.Gauge]]>([:])
+    /// Ingestion counters by name and label value, created once (the hot path only looks them up).
+    private let counters = Mutex<[String: CoreMetrics.Counter]>([:])
 
     /// Longest label value kept (task names are client input); longer values are cut.
     static let maxLabelLength = 128
@@ -45,21 +47,26 @@ public final class ManagerMetrics: Sendable {
 
     /// Counts a received message of a kind (`create`, `alive`, `results`, `task_metrics`, `metrics`).
     public func messageReceived(kind: String) {
-        Counter(label: "propeller_ingest_messages_received_total", dimensions: [("kind", kind)], factory: factory)
-            .increment()
+        counter("propeller_ingest_messages_received_total", "kind", kind).increment()
     }
 
     /// Counts samples newly stored (`task` or `proplet`).
     public func samplesStored(_ count: Int, kind: String) {
         guard count > 0 else { return }
-        Counter(label: "propeller_ingest_samples_stored_total", dimensions: [("kind", kind)], factory: factory)
-            .increment(by: count)
+        counter("propeller_ingest_samples_stored_total", "kind", kind).increment(by: count)
     }
 
-    /// Counts a dropped message with its reason (`undecodable`, `unknown_topic`, `store_error`, …).
+    /// Counts a dropped message with its reason (`undecodable`, `unknown_task`, `store_error`, …).
     public func messageDropped(reason: String, count: Int = 1) {
-        Counter(label: "propeller_ingest_messages_dropped_total", dimensions: [("reason", reason)], factory: factory)
-            .increment(by: count)
+        counter("propeller_ingest_messages_dropped_total", "reason", reason).increment(by: count)
+    }
+
+    private func counter(_ name: String, _ label: String, _ value: String) -> CoreMetrics.Counter {
+        let key = name + "\u{0}" + value
+        if let counter = counters.withLock({ $0[key] }) { return counter }
+        let counter = CoreMetrics.Counter(label: name, dimensions: [(label, value)], factory: factory)
+        counters.withLock { $0[key] = counter }
+        return counter
     }
 
     // MARK: HTTP

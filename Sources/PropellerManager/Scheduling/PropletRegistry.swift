@@ -5,11 +5,16 @@ import PropellerCore
 ///
 /// `last_seen` is the manager's receive time (never the proplet's clock, which may be skewed). A
 /// proplet whose last message is older than the timeout, or whose last will (`status: offline`)
-/// arrives, is marked not alive and its running tasks become `failed` with `proplet lost`.
+/// arrives, is marked not alive and its running tasks become `failed` with `proplet lost`. After a
+/// manager restart, silence is counted from the restart (a stored `last_seen` from before it is not
+/// held against a proplet that is still running).
 public final class PropletRegistry: Sendable {
     let lifecycle: TaskLifecycle
     /// Seconds of silence after which a proplet is not alive.
     public let timeoutSeconds: Int
+    /// When this registry started: silence is counted from here at the earliest, so a restarted manager
+    /// gives every stored proplet a full timeout to send its next heartbeat before declaring it lost.
+    let startedAt: Timestamp
 
     var store: any Store { lifecycle.store }
     var logger: Logger { lifecycle.logger }
@@ -17,6 +22,7 @@ public final class PropletRegistry: Sendable {
     public init(lifecycle: TaskLifecycle, timeoutSeconds: Int) {
         self.lifecycle = lifecycle
         self.timeoutSeconds = timeoutSeconds
+        startedAt = lifecycle.time.now()
     }
 
     /// A registration (`control/proplet/create`): the proplet is alive, with its name and metadata.
@@ -80,8 +86,8 @@ public final class PropletRegistry: Sendable {
         try await lifecycle.locked { () throws(ManagerError) in
             let deadline = self.lifecycle.time.now().adding(seconds: -Double(self.timeoutSeconds))
             var lost: [String] = []
-            for var proplet in try await self.lifecycle.allProplets() where proplet.alive && proplet.lastSeen < deadline
-            {
+            let proplets = try await self.lifecycle.allProplets()
+            for var proplet in proplets where proplet.alive && max(proplet.lastSeen, self.startedAt) < deadline {
                 proplet.alive = false
                 proplet.runningTasks = 0
                 try await self.markLost(proplet, reason: "timeout")

@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
 import Logging
-import PropellerManager
 import PropellerMQTT
+import PropellerManager
 
 /// `propeller manager`: the REST API, ingestion, liveness and retention in one process.
 ///

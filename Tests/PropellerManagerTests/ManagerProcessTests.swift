@@ -53,7 +53,12 @@ struct ManagerProcessTests {
             TaskSample(
                 taskID: task,
                 propletID: id,
-                metrics: ProcessMetrics(cpuPercent: cpu, memoryBytes: 1_048_576, threadCount: 1, fileDescriptorCount: 4),
+                metrics: ProcessMetrics(
+                    cpuPercent: cpu,
+                    memoryBytes: 1_048_576,
+                    threadCount: 1,
+                    fileDescriptorCount: 4
+                ),
                 aggregated: nil,
                 timestamp: timestamp
             )
@@ -64,7 +69,11 @@ struct ManagerProcessTests {
         try await HTTPTestClient.request(URL(string: base.absoluteString + path)!)
     }
 
-    static func eventually(_ what: String, timeout: Duration = .seconds(20), _ check: () async throws -> Bool) async throws {
+    static func eventually(
+        _ what: String,
+        timeout: Duration = .seconds(20),
+        _ check: () async throws -> Bool
+    ) async throws {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if (try? await check()) == true { return }
@@ -126,7 +135,11 @@ struct ManagerProcessTests {
                 for index in 0..<4 {
                     try await proplet.client.publish(
                         proplet.topics.topic(.propletTaskMetrics),
-                        json: proplet.sample(task: taskID, at: begin.adding(seconds: Double(index)), cpu: Double(10 * index)),
+                        json: proplet.sample(
+                            task: taskID,
+                            at: begin.adding(seconds: Double(index)),
+                            cpu: Double(10 * index)
+                        ),
                         qos: .atLeastOnce
                     )
                 }
@@ -141,7 +154,11 @@ struct ManagerProcessTests {
                     return text.contains(#"propeller_task_cpu_percent{task_id="\#(taskID)",task_name="add""#)
                 }
                 let final = proplet.sample(task: taskID, at: begin.adding(seconds: 4), cpu: 50)
-                try await proplet.client.publish(proplet.topics.topic(.propletTaskMetrics), json: final, qos: .atLeastOnce)
+                try await proplet.client.publish(
+                    proplet.topics.topic(.propletTaskMetrics),
+                    json: final,
+                    qos: .atLeastOnce
+                )
                 let result = TaskResult(
                     taskID: taskID,
                     propletID: proplet.id,

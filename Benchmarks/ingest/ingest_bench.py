@@ -35,6 +35,13 @@ def http(url, method="GET", body=None):
         return json.loads(response.read() or b"null")
 
 
+def cpu_seconds(pid):
+    """user + system CPU time of a process, from /proc/[pid]/stat."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def wait_for(predicate, timeout, what):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -116,6 +123,7 @@ def main():
         procs.append(sub)
         time.sleep(0.5)  # let both subscriptions settle
 
+        manager_cpu_before = cpu_seconds(manager.pid)
         published_at = time.monotonic()
         sources = [open(path) for path in lines_paths]
         publishers = [subprocess.Popen(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(port), "-q", "1",
@@ -150,6 +158,7 @@ def main():
                 break
             time.sleep(0.05)
 
+        manager_cpu = cpu_seconds(manager.pid) - manager_cpu_before
         broker_rate = received / sub_seconds
         manager_rate = stored / manager_seconds
         print("## Ingestion: manager (SQLite) vs bare mosquitto_sub\n")
@@ -170,6 +179,8 @@ def main():
         print(f"Manager / broker delivery rate: **{manager_rate / broker_rate:.2f}** "
               f"(target ≥ 0.5); manager samples/s: **{manager_rate:,.0f}** (target ≥ 20,000); "
               f"lost: **{SAMPLES - stored}** (target 0).\n")
+        print(f"Manager CPU time for the run: {manager_cpu:.2f} s (user + system) → "
+              f"**{stored / manager_cpu:,.0f} samples per CPU-second** (decode, batch, SQLite write, API polling).\n")
         load = os.getloadavg()
         print(f"Machine: {os.cpu_count()} CPUs, load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} "
               f"(1/5/15 min) at the end of the run; the flood rate is bounded by the publishers, so the manager's "

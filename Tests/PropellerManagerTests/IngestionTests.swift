@@ -69,6 +69,16 @@ struct IngestionTests {
                 (try? await manager.store.taskSamples(taskID: "t1", range: .all, order: .ascending, page: Page()).total)
                     == 1
             }
+            try await manager.pubsub.publish(
+                manager.topics.base + "control/proplet/unknown",
+                payload: [],
+                qos: .atLeastOnce,
+                retain: false
+            )
+            try await eventually {
+                String(decoding: manager.components.metrics.exposition(), as: UTF8.self)
+                    .contains(#"propeller_ingest_messages_dropped_total{reason="unexpected_topic"} 1"#)
+            }
             let text = String(decoding: manager.components.metrics.exposition(), as: UTF8.self)
             #expect(text.contains(#"propeller_ingest_messages_dropped_total{reason="undecodable"} 10"#), "\(text)")
             #expect(text.contains(#"propeller_ingest_samples_stored_total{kind="task"} 1"#))

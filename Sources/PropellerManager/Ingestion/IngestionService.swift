@@ -20,11 +20,6 @@ public struct IngestionService: Service {
     let logger: Logger
     let onSubscribed: @Sendable () async -> Void
 
-    /// The topics the manager consumes.
-    public static let kinds: [Topics.Kind] = [
-        .propletCreate, .propletAlive, .propletResults, .propletTaskMetrics, .propletMetrics,
-    ]
-
     public init(
         lifecycle: TaskLifecycle,
         registry: PropletRegistry,
@@ -47,21 +42,27 @@ public struct IngestionService: Service {
 
     var metrics: ManagerMetrics { lifecycle.metrics }
 
+    /// The one subscription: `m/{domain}/c/{channel}/control/proplet/+` (one filter to match per message
+    /// instead of five).
+    public var subscriptionFilter: String { topics.base + "control/proplet/+" }
+
     public func run() async throws {
-        var streams: [(Topics.Kind, AsyncStream<PubSubMessage>)] = []
-        for kind in Self.kinds {
-            streams.append((kind, try await pubsub.subscribe(topics.topic(kind), qos: .atLeastOnce)))
-        }
-        let subscribed = streams
-        logger.info("ingestion subscribed", metadata: ["topics.base": "\(topics.base)"])
+        let stream = try await pubsub.subscribe(subscriptionFilter, qos: .atLeastOnce)
+        logger.info("ingestion subscribed", metadata: ["mqtt.filter": "\(subscriptionFilter)"])
         await onSubscribed()
         let batcher = SampleBatcher(batchSize: batchSize)
+        // Samples are decoded on the reading task; registrations, heartbeats and results (rare, and they
+        // wait for the state lock and the store) go to their own task so they never hold up samples.
+        let (control, controlContinuation) = AsyncStream<(PubSubMessage, Topics.Kind)>.makeStream()
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.write(batcher.batches) }
+            group.addTask {
+                for await (message, kind) in control { await self.handle(message, kind: kind, batcher: batcher) }
+            }
             await cancelWhenGracefulShutdown {
                 await withTaskGroup(of: Void.self) { readers in
-                    for (kind, stream) in subscribed {
-                        readers.addTask { await self.consume(stream, kind: kind, batcher: batcher) }
+                    readers.addTask {
+                        await self.read(stream, batcher: batcher, control: controlContinuation)
                     }
                     readers.addTask {
                         while !Task.isCancelled {
@@ -71,14 +72,31 @@ public struct IngestionService: Service {
                     }
                 }
             }
+            controlContinuation.finish()
             batcher.finish()
         }
         logger.info("ingestion stopped")
     }
 
-    private func consume(_ stream: AsyncStream<PubSubMessage>, kind: Topics.Kind, batcher: SampleBatcher) async {
+    private func read(
+        _ stream: AsyncStream<PubSubMessage>,
+        batcher: SampleBatcher,
+        control: AsyncStream<(PubSubMessage, Topics.Kind)>.Continuation
+    ) async {
+        let base = topics.base
         for await message in stream {
-            await handle(message, kind: kind, batcher: batcher)
+            guard message.topic.hasPrefix(base),
+                let kind = Topics.Kind(rawValue: String(message.topic.utf8.dropFirst(base.utf8.count))!)
+            else {
+                metrics.messageDropped(reason: "unexpected_topic")
+                continue
+            }
+            switch kind {
+            case .propletTaskMetrics, .propletMetrics:
+                await handle(message, kind: kind, batcher: batcher)
+            default:
+                control.yield((message, kind))
+            }
         }
     }
 

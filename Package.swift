@@ -58,7 +58,9 @@ let package = Package(
         .target(
             name: "PropellerWasm",
             dependencies: [
+                "PropellerCore",
                 .product(name: "WasmKit", package: "WasmKit"),
+                .product(name: "WASI", package: "WasmKit"),
                 .product(name: "WasmKitWASI", package: "WasmKit"),
             ],
             swiftSettings: swiftSettings
@@ -102,12 +104,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "WAT", package: "WasmKit"),
             ],
-            // main.swift holds the @main command and sibling files hold the subcommands.
-            swiftSettings: swiftSettings + [.unsafeFlags(["-parse-as-library"])]
+            swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "propeller-wasm",
-            dependencies: ["PropellerWasm"],
+            dependencies: ["PropellerCore", "PropellerWasm"],
             swiftSettings: swiftSettings
         ),
 
@@ -144,7 +145,11 @@ let package = Package(
         ),
         .testTarget(
             name: "PropellerWasmTests",
-            dependencies: ["PropellerWasm", "PropellerTestSupport"],
+            dependencies: [
+                "PropellerWasm",
+                "PropellerTestSupport",
+                .product(name: "WasmKit", package: "WasmKit"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -163,11 +168,26 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["PropellerCore", "PropellerMQTT", "PropellerTestSupport"],
+            dependencies: [
+                "PropellerCore",
+                "PropellerMQTT",
+                "PropellerTestSupport",
+                .product(name: "WAT", package: "WasmKit"),
+            ],
             swiftSettings: swiftSettings
         ),
 
         // MARK: Benchmarks (each helper appends its own executable targets below this line)
+        .executableTarget(
+            name: "sampler-bench",
+            dependencies: ["PropellerCore", "PropellerMonitoring"],
+            path: "Benchmarks/sampler/Sources/sampler-bench",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "naive-sampler",
+            path: "Benchmarks/sampler/naive"
+        ),
         .executableTarget(
             name: "propeller-mqtt-bench",
             dependencies: [
@@ -175,6 +195,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/mqtt/Sources",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "store-query-bench",
+            dependencies: [
+                "PropellerCore",
+                "PropellerManager",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/query/Sources/store-query-bench",
             swiftSettings: swiftSettings
         ),
     ]

@@ -57,7 +57,8 @@ extension MQTTSession {
         }
         logger.info(
             reconnect ? "MQTT reconnected" : "MQTT connected",
-            metadata: ["mqtt.outbox": "\(outboxed)"])
+            metadata: ["mqtt.outbox": "\(outboxed)"]
+        )
         for waiter in waiters { waiter.resume() }
         for listener in listeners { listener.yield(.connected(reconnect: reconnect)) }
     }
@@ -84,7 +85,11 @@ extension MQTTSession {
                 []
             }
         let message = PubSubMessage(
-            topic: topic, payload: payload, qos: QoS(rawValue: raw.qos) ?? .atMostOnce, retain: raw.retain)
+            topic: topic,
+            payload: payload,
+            qos: QoS(rawValue: raw.qos) ?? .atMostOnce,
+            retain: raw.retain
+        )
         let targets = state.withLock { state in
             state.statistics.delivered += 1
             return state.subscriptions.values.filter { TopicFilter.matches($0.filter, topic) }.map(\.continuation)

@@ -35,7 +35,9 @@ extension MQTTSession {
                     if state.everConnected { return waiter.resume() }
                     if let refusal = state.refusal { return waiter.resume(throwing: refusal) }
                     if state.phase == .stopped || Task.isCancelled {
-                        return waiter.resume(throwing: Task.isCancelled ? CancellationError() : MQTTError.clientStopped(url: url))
+                        return waiter.resume(
+                            throwing: Task.isCancelled ? CancellationError() : MQTTError.clientStopped(url: url)
+                        )
                     }
                     state.connectWaiters[id] = waiter
                 }
@@ -75,17 +77,20 @@ extension MQTTSession {
         var delay = configuration.minimumReconnectDelay
         var failures = 0
         while !isStopRequested {
-            if runOneConnection(userdata: userdata) {
+            let (accepted, reason) = runOneConnection(userdata: userdata)
+            if accepted {
                 delay = configuration.minimumReconnectDelay
                 failures = 0
             } else {
                 failures += 1
             }
             if isStopRequested { break }
+            // Logged on attempts 1, 2, 4, 8, …: visible without flooding the log during a long outage.
             if failures > 0 && failures & (failures - 1) == 0 {
                 logger.warning(
-                    "MQTT broker unreachable, retrying",
-                    metadata: ["mqtt.attempts": "\(failures)", "mqtt.retry_in": "\(delay)"])
+                    "MQTT connection failed, retrying",
+                    metadata: ["mqtt.attempts": "\(failures)", "mqtt.retry_in": "\(delay)", "mqtt.reason": "\(reason)"]
+                )
             }
             sleepUnlessStopped(delay)
             delay = min(delay * 2, configuration.maximumReconnectDelay)
@@ -94,16 +99,16 @@ extension MQTTSession {
     }
 
     /// One connection attempt and, when it succeeds, the whole life of that connection. Returns
-    /// whether the broker accepted it.
-    private func runOneConnection(userdata: UnsafeMutableRawPointer) -> Bool {
+    /// whether the broker accepted it, and why it ended.
+    private func runOneConnection(userdata: UnsafeMutableRawPointer) -> (accepted: Bool, reason: String) {
         guard let handle = mosquitto_new(configuration.clientID, configuration.cleanSession, userdata) else {
             logger.error("MQTT client could not be created (out of memory or invalid client id)")
-            return false
+            return (false, "mosquitto_new failed")
         }
         if let problem = configure(handle) {
             mosquitto_destroy(handle)
             reject(.configurationRejected(url: url, reason: problem))
-            return false
+            return (false, problem)
         }
         state.withLock { state in
             state.handle = MosquittoHandle(pointer: handle)
@@ -125,9 +130,10 @@ extension MQTTSession {
             stopDeadline = deadline
             if ContinuousClock.now > deadline { break }
         }
-        let accepted = endConnection(reason: describe(code))
+        let reason = describe(code)
+        let accepted = endConnection(reason: reason)
         mosquitto_destroy(handle)
-        return accepted
+        return (accepted, reason)
     }
 
     private func configure(_ handle: OpaquePointer) -> String? {
@@ -140,7 +146,13 @@ extension MQTTSession {
         }
         if let will = configuration.will {
             let code = mosquitto_will_set(
-                handle, will.topic, Int32(will.payload.count), will.payload, will.qos.rawValue, will.retain)
+                handle,
+                will.topic,
+                Int32(will.payload.count),
+                will.payload,
+                will.qos.rawValue,
+                will.retain
+            )
             if code != MOSQ_ERR_SUCCESS.rawValue { return "last will on '\(will.topic)' rejected: \(describe(code))" }
         }
         if address.usesTLS, let caFile = configuration.caFile {
@@ -193,7 +205,8 @@ extension MQTTSession {
     }
 
     private func finishStopped() {
-        let (subscriptions, listeners, stopWaiters, connectWaiters) = state.withLock { state in
+        let (subscriptions, listeners, stopWaiters, connectWaiters, undelivered) = state.withLock { state in
+            let undelivered = state.outbox.count + state.inFlight.count
             state.phase = .stopped
             state.stopRequested = true
             defer {
@@ -204,7 +217,13 @@ extension MQTTSession {
             }
             return (
                 state.subscriptions.values.map(\.continuation), Array(state.connectionListeners.values),
-                state.stopWaiters, Array(state.connectWaiters.values)
+                state.stopWaiters, Array(state.connectWaiters.values), undelivered
+            )
+        }
+        if undelivered > 0 {
+            logger.warning(
+                "MQTT client stopped with undelivered messages",
+                metadata: ["mqtt.undelivered": "\(undelivered)"]
             )
         }
         for continuation in subscriptions { continuation.finish() }

@@ -24,7 +24,9 @@ final class MQTTSession: Sendable {
         logger[metadataKey: "mqtt.client_id"] = .string(configuration.clientID)
         self.logger = logger
         let outbox = MQTTOutbox(
-            messageLimit: configuration.outboxMessageLimit, byteLimit: configuration.outboxByteLimit)
+            messageLimit: configuration.outboxMessageLimit,
+            byteLimit: configuration.outboxByteLimit
+        )
         self.state = Mutex(MQTTSessionState(outbox: outbox))
     }
 
@@ -33,7 +35,7 @@ final class MQTTSession: Sendable {
     // MARK: Publishing
 
     func publish(_ message: PubSubMessage) throws(MQTTError) {
-        guard !message.topic.isEmpty, message.topic.utf8.count <= 65_535,
+        guard Self.isValidUTF8Topic(message.topic),
             mosquitto_pub_topic_check(message.topic) == MOSQ_ERR_SUCCESS.rawValue
         else { throw .invalidTopic(url: url, topic: message.topic) }
         guard message.payload.count <= 268_435_455 else {
@@ -47,7 +49,14 @@ final class MQTTSession: Sendable {
                     return 0
                 }
                 let code = mosquitto_publish(
-                    handle, nil, message.topic, Int32(message.payload.count), message.payload, 0, message.retain)
+                    handle,
+                    nil,
+                    message.topic,
+                    Int32(message.payload.count),
+                    message.payload,
+                    0,
+                    message.retain
+                )
                 if code != MOSQ_ERR_SUCCESS.rawValue { state.statistics.droppedWhileDisconnected += 1 }
                 return 0
             }
@@ -62,7 +71,8 @@ final class MQTTSession: Sendable {
                 metadata: [
                     "mqtt.dropped": "\(dropped)", "mqtt.outbox_limit": "\(configuration.outboxMessageLimit)",
                     "mqtt.outbox_byte_limit": "\(configuration.outboxByteLimit)",
-                ])
+                ]
+            )
         }
     }
 
@@ -73,15 +83,24 @@ final class MQTTSession: Sendable {
         while state.inFlight.count < configuration.inflightWindow, let message = state.outbox.first {
             var mid: Int32 = 0
             let code = mosquitto_publish(
-                handle, &mid, message.topic, Int32(message.payload.count), message.payload,
-                message.qos.rawValue, message.retain)
+                handle,
+                &mid,
+                message.topic,
+                Int32(message.payload.count),
+                message.payload,
+                message.qos.rawValue,
+                message.retain
+            )
             if code == MOSQ_ERR_NO_CONN.rawValue { return }
             _ = state.outbox.removeFirst()
             if code != MOSQ_ERR_SUCCESS.rawValue {
                 state.statistics.droppedFromOutbox += 1
                 logger.error(
                     "MQTT publish rejected by libmosquitto, message dropped",
-                    metadata: ["mqtt.topic": "\(message.topic)", "mqtt.error": "\(MosquittoLibrary.describe(error: code))"])
+                    metadata: [
+                        "mqtt.topic": "\(message.topic)", "mqtt.error": "\(MosquittoLibrary.describe(error: code))",
+                    ]
+                )
                 continue
             }
             state.inFlight[mid] = (state.nextSequence, message)
@@ -92,7 +111,7 @@ final class MQTTSession: Sendable {
     // MARK: Subscribing
 
     func subscribe(_ filter: String, qos: QoS) async throws(MQTTError) -> AsyncStream<PubSubMessage> {
-        guard !filter.isEmpty, mosquitto_sub_topic_check(filter) == MOSQ_ERR_SUCCESS.rawValue else {
+        guard Self.isValidUTF8Topic(filter), mosquitto_sub_topic_check(filter) == MOSQ_ERR_SUCCESS.rawValue else {
             throw .invalidTopicFilter(url: url, filter: filter)
         }
         let (stream, continuation) = AsyncStream<PubSubMessage>.makeStream()
@@ -100,7 +119,10 @@ final class MQTTSession: Sendable {
             if state.phase == .stopped || state.stopRequested { throw .clientStopped(url: url) }
             state.nextSubscriptionID += 1
             state.subscriptions[state.nextSubscriptionID] = .init(
-                filter: filter, qos: qos, continuation: continuation)
+                filter: filter,
+                qos: qos,
+                continuation: continuation
+            )
             return state.nextSubscriptionID
         }
         continuation.onTermination = { [weak self] _ in self?.removeSubscription(id) }
@@ -143,6 +165,14 @@ final class MQTTSession: Sendable {
             _ = self?.state.withLock { $0.connectionListeners.removeValue(forKey: id) }
         }
         return stream
+    }
+
+    /// 1 to 65,535 bytes of UTF-8 that MQTT accepts (no NUL, no surrogates, no control characters
+    /// that libmosquitto refuses).
+    private static func isValidUTF8Topic(_ topic: String) -> Bool {
+        let length = topic.utf8.count
+        guard length > 0, length <= 65_535 else { return false }
+        return mosquitto_validate_utf8(topic, Int32(length)) == MOSQ_ERR_SUCCESS.rawValue
     }
 
     // MARK: Observing

@@ -29,7 +29,11 @@ public final class MQTTProbe: Sendable {
         users: (username: String, password: String)? = nil
     ) async throws -> MQTTProbe {
         var configuration = MQTTConfiguration(
-            url: url, clientID: clientID, username: users?.username, password: users?.password)
+            url: url,
+            clientID: clientID,
+            username: users?.username,
+            password: users?.password
+        )
         configuration.cleanSession = cleanSession
         configuration.maximumReconnectDelay = .milliseconds(500)
         let client = try MQTTClient(configuration: configuration, logger: Logger(label: "test.probe"))

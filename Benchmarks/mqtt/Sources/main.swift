@@ -21,9 +21,13 @@ func fail(_ message: String) -> Never {
 func throughput(url: String, count: Int, qos: QoS, size: Int) async throws {
     let topic = "bench/\(UUID().uuidString.prefix(8))"
     let subscriber = try MQTTClient(
-        configuration: MQTTConfiguration(url: url, clientID: "bench-sub-\(getpid())"), logger: logger)
+        configuration: MQTTConfiguration(url: url, clientID: "bench-sub-\(getpid())"),
+        logger: logger
+    )
     let publisher = try MQTTClient(
-        configuration: MQTTConfiguration(url: url, clientID: "bench-pub-\(getpid())"), logger: logger)
+        configuration: MQTTConfiguration(url: url, clientID: "bench-pub-\(getpid())"),
+        logger: logger
+    )
     try await subscriber.connect()
     try await publisher.connect()
     let stream = try await subscriber.subscribe(topic, qos: qos)
@@ -50,7 +54,9 @@ func throughput(url: String, count: Int, qos: QoS, size: Int) async throws {
 func holdWithWill(url: String, clientID: String, topic: String, payload: String) async throws -> Never {
     let will = PubSubMessage(topic: topic, payload: Array(payload.utf8), qos: .atLeastOnce)
     let client = try MQTTClient(
-        configuration: MQTTConfiguration(url: url, clientID: clientID, will: will), logger: logger)
+        configuration: MQTTConfiguration(url: url, clientID: clientID, will: will),
+        logger: logger
+    )
     try await client.connect()
     FileHandle.standardOutput.write(Data("connected\n".utf8))
     while true { try await Task.sleep(for: .seconds(3600)) }

@@ -1,6 +1,7 @@
 import GRDB
 import Logging
 import PropellerCore
+import Synchronization
 
 /// The durable `Store`: one SQLite file through GRDB (the manager's default, `MANAGER_DB_PATH`).
 ///
@@ -17,6 +18,9 @@ import PropellerCore
 public final class SQLiteStore: Store {
     let database: any DatabaseWriter
     let logger: Logger
+    /// Set by `close()`: GRDB treats any use of a closed connection as a programming error (a crash),
+    /// so every operation checks this first.
+    private let closed = Mutex(false)
 
     /// Opens (creating if needed) the database file at `path` and migrates it to the latest schema.
     ///
@@ -28,7 +32,12 @@ public final class SQLiteStore: Store {
             configuration.label = "propeller.store"
             configuration.busyMode = .timeout(5)
             configuration.prepareDatabase { db in
-                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+                // NORMAL: no fsync per commit in WAL mode (crash-safe, not power-loss-safe for the last
+                // commits). A 32 MiB cache holds the hot leaf page of every series; checkpointing every
+                // 10,000 pages (≈ 40 MiB of WAL) writes a page rewritten by consecutive batches once.
+                try db.execute(
+                    sql: "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -32768; PRAGMA wal_autocheckpoint = 10000"
+                )
             }
             let pool = try DatabasePool(path: path, configuration: configuration)
             try Self.migrator.migrate(pool)
@@ -51,9 +60,22 @@ public final class SQLiteStore: Store {
         }
     }
 
-    /// Closes the database (checkpointing the WAL). Later calls on this store fail with
-    /// `StoreError.database`. Optional: releasing the store closes it too.
+    /// Checkpoints the WAL into the main file and closes the database. Later calls on this store fail with
+    /// `StoreError.database`. Call it at shutdown, once no other call is in flight; releasing the
+    /// store closes it too.
     public func close() throws {
+        let wasClosed = closed.withLock { closed in
+            defer { closed = true }
+            return closed
+        }
+        guard !wasClosed else { return }
+        do {
+            // Readers close last and read-only connections never checkpoint: fold the WAL back into
+            // the main file now, so a closed database is one self-contained file.
+            try database.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
+        } catch {
+            logger.warning("store checkpoint failed", metadata: ["error": "\(Self.reason(error))"])
+        }
         do {
             try database.close()
         } catch {
@@ -73,6 +95,7 @@ public final class SQLiteStore: Store {
         _ operation: String,
         _ body: @escaping @Sendable (Database) throws -> T
     ) async throws -> T {
+        try ensureOpen(operation)
         do {
             return try await database.read(body)
         } catch let error as StoreError {
@@ -87,6 +110,7 @@ public final class SQLiteStore: Store {
         _ operation: String,
         _ body: @escaping @Sendable (Database) throws -> T
     ) async throws -> T {
+        try ensureOpen(operation)
         do {
             return try await database.write(body)
         } catch let error as StoreError {
@@ -94,6 +118,10 @@ public final class SQLiteStore: Store {
         } catch {
             throw failure(operation, error)
         }
+    }
+
+    private func ensureOpen(_ operation: String) throws {
+        if closed.withLock({ $0 }) { throw StoreError.database("\(operation) failed: the store is closed") }
     }
 
     /// Logs a database failure and turns it into `StoreError.database`.

@@ -10,12 +10,19 @@ import Foundation
 /// - Server fields (`id`, `state`, `proplet_id`, `results`, `error`, `exit_code`, timestamps) are ignored.
 /// - Any other key is rejected with an error naming it.
 public struct TaskRequest: Sendable, Hashable {
+    /// The export to call (or `_start`).
     public var name: String
+    /// The module, base64-encoded; nil when `imageURL` is given.
     public var file: String?
+    /// Where the proplet fetches the module; nil when `file` is given.
     public var imageURL: String?
+    /// Arguments of the export (or extra argv of a WASI command).
     public var inputs: [TaskInput]
+    /// Environment of a WASI command.
     public var env: [String: String]
+    /// argv of a WASI command.
     public var cliArgs: [String]
+    /// A long-running task (selects the `daemon` profile when none is given).
     public var daemon: Bool
     /// The resolved profile.
     public var monitoringProfile: MonitoringProfile

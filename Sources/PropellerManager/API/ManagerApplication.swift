@@ -7,12 +7,19 @@ import PropellerMQTT
 /// The parts of a running manager, wired from one configuration, one store and one PubSub client.
 /// Tests build it directly to drive ingestion and liveness without HTTP.
 public struct ManagerComponents: Sendable {
+    /// The configuration everything was built from.
     public let configuration: ManagerConfiguration
+    /// This manager's Prometheus registry and series.
     public let metrics: ManagerMetrics
+    /// Task state changes and scheduling.
     public let lifecycle: TaskLifecycle
+    /// The proplet registry and liveness sweeps.
     public let registry: PropletRegistry
+    /// The MQTT ingestion service.
     public let ingestion: IngestionService
+    /// The periodic liveness sweep.
     public let liveness: LivenessService
+    /// The periodic retention sweep.
     public let retention: RetentionService
 
     /// Wires every part. `time` is the wall clock used for `last_seen`, task times and liveness.

@@ -2,7 +2,9 @@
 ///
 /// The port defaults to 1883 when omitted.
 public struct MQTTAddress: Sendable, Hashable {
+    /// Host name or IP address.
     public var host: String
+    /// TCP port, 1…65535 (default 1883).
     public var port: Int
 
     /// Parses a URL; nil when the scheme, host or port is not acceptable.

@@ -9,12 +9,14 @@ public struct ConfigurationError: Error, Sendable, Hashable, CustomStringConvert
     /// What the variable accepts.
     public var expected: String
 
+    /// Creates the error for `variable`, its rejected `value` and what it accepts.
     public init(variable: String, value: String, expected: String) {
         self.variable = variable
         self.value = value
         self.expected = expected
     }
 
+    /// `NAME="value" is invalid: expected …`.
     public var description: String { "\(variable)=\"\(value)\" is invalid: expected \(expected)" }
 }
 

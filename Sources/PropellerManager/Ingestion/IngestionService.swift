@@ -20,6 +20,7 @@ public struct IngestionService: Service {
     let logger: Logger
     let onSubscribed: @Sendable () async -> Void
 
+    /// Creates the service; `batchSize` samples per transaction at most, flushed at least every `flushInterval`.
     public init(
         lifecycle: TaskLifecycle,
         registry: PropletRegistry,
@@ -46,6 +47,7 @@ public struct IngestionService: Service {
     /// instead of five).
     public var subscriptionFilter: String { topics.base + "control/proplet/+" }
 
+    /// Subscribes, then consumes until cancelled or gracefully shut down (buffered samples are written first).
     public func run() async throws {
         let stream = try await pubsub.subscribe(subscriptionFilter, qos: .atLeastOnce)
         logger.info("ingestion subscribed", metadata: ["mqtt.filter": "\(subscriptionFilter)"])

@@ -8,12 +8,14 @@ public struct LivenessService: Service {
     let interval: Duration
     let logger: Logger
 
+    /// Sweeps `registry` every `interval`.
     public init(registry: PropletRegistry, interval: Duration, logger: Logger) {
         self.registry = registry
         self.interval = interval
         self.logger = logger
     }
 
+    /// Sweeps until cancelled or gracefully shut down.
     public func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {

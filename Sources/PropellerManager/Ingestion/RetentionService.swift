@@ -9,6 +9,7 @@ public struct RetentionService: Service {
     let time: any TimeSource
     let logger: Logger
 
+    /// Applies `policy` to `store` at start and then every `interval`.
     public init(store: any Store, policy: RetentionPolicy, interval: Duration, time: any TimeSource, logger: Logger) {
         self.store = store
         self.policy = policy
@@ -17,6 +18,7 @@ public struct RetentionService: Service {
         self.logger = logger
     }
 
+    /// Applies retention until cancelled or gracefully shut down.
     public func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {

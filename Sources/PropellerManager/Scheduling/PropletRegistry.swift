@@ -19,6 +19,7 @@ public final class PropletRegistry: Sendable {
     var store: any Store { lifecycle.store }
     var logger: Logger { lifecycle.logger }
 
+    /// Creates the registry; silence is counted from now at the earliest.
     public init(lifecycle: TaskLifecycle, timeoutSeconds: Int) {
         self.lifecycle = lifecycle
         self.timeoutSeconds = timeoutSeconds

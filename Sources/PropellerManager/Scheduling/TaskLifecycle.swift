@@ -29,6 +29,7 @@ public final class TaskLifecycle: Sendable {
     /// Error of tasks whose proplet stopped sending heartbeats or went offline.
     public static let propletLostError = "proplet lost"
 
+    /// Wires the lifecycle; `lock` is the manager's one state lock.
     public init(
         store: any Store,
         pubsub: any PubSub,

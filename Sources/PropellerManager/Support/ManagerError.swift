@@ -15,6 +15,7 @@ public enum ManagerError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The store or broker failed: 500 (an operator problem, logged).
     case internalFailure(String)
 
+    /// The message sent as `{"error": …}`.
     public var description: String {
         switch self {
         case .badRequest(let message), .notFound(let message), .conflict(let message), .unavailable(let message):

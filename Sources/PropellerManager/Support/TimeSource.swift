@@ -9,7 +9,10 @@ public protocol TimeSource: Sendable {
 
 /// The system's real-time clock.
 public struct SystemTimeSource: TimeSource {
+    /// The system clock.
     public init() {}
+
+    /// `CLOCK_REALTIME`.
     public func now() -> Timestamp { .now() }
 }
 
@@ -20,6 +23,7 @@ public final class ManualTimeSource: TimeSource {
     /// Starts at the given time.
     public init(_ start: Timestamp) { current = Mutex(start) }
 
+    /// The time the clock was set or advanced to.
     public func now() -> Timestamp { current.withLock { $0 } }
 
     /// Moves the clock forward by a number of seconds.

@@ -9,6 +9,7 @@ struct Propeller: AsyncParsableCommand {
         abstract: "Run WebAssembly tasks on proplets and monitor each one like an OS process.",
         version: PropellerVersion.current,
         subcommands: [
+            ManagerCommand.self,
             DevCommand.self,
             TaskCommand.self,
         ]

@@ -157,5 +157,15 @@ let package = Package(
         ),
 
         // MARK: Benchmarks (each helper appends its own executable targets below this line)
+        .executableTarget(
+            name: "sampler-bench",
+            dependencies: ["PropellerCore", "PropellerMonitoring"],
+            path: "Benchmarks/sampler/Sources/sampler-bench",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "naive-sampler",
+            path: "Benchmarks/sampler/naive"
+        ),
     ]
 )

@@ -75,12 +75,12 @@ package final class ChildProcess: Sendable {
     package static func spawn(executable: String, arguments: [String]) throws(PropletError) -> ChildProcess {
         var stdoutPipe: [Int32] = [-1, -1]
         var stderrPipe: [Int32] = [-1, -1]
-        guard pipe2(&stdoutPipe, O_CLOEXEC) == 0 else { throw spawnError(executable, "pipe2", errno) }
-        guard pipe2(&stderrPipe, O_CLOEXEC) == 0 else {
+        guard makePipe(&stdoutPipe) else { throw spawnError(executable, "pipe", errno) }
+        guard makePipe(&stderrPipe) else {
             let code = errno
             close(stdoutPipe[0])
             close(stdoutPipe[1])
-            throw spawnError(executable, "pipe2", code)
+            throw spawnError(executable, "pipe", code)
         }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -88,7 +88,9 @@ package final class ChildProcess: Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, stdoutPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, stderrPipe[1], 2)
-        posix_spawn_file_actions_addclosefrom_np(&actions, 3)
+        // Every other descriptor (the MQTT socket, other tasks' pipes) must not leak into the child:
+        // a leaked socket would keep the broker from seeing this proplet die (no last will).
+        if let closeFrom = Self.addCloseFrom { _ = closeFrom(&actions, 3) }
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -122,6 +124,26 @@ package final class ChildProcess: Sendable {
         let child = ChildProcess(pid: pid)
         child.startWatcher(stdoutFD: stdoutPipe[0], stderrFD: stderrPipe[0])
         return child
+    }
+
+    /// `posix_spawn_file_actions_addclosefrom_np` (glibc ≥ 2.34), looked up at run time because
+    /// Swift's Glibc module is built without `_GNU_SOURCE`.
+    private static let addCloseFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
+        guard let symbol = dlsym(dlopen(nil, RTLD_NOW), "posix_spawn_file_actions_addclosefrom_np") else {
+            return nil
+        }
+        return unsafeBitCast(
+            symbol,
+            to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self
+        )
+    }()
+
+    /// A pipe whose ends are close-on-exec (the child gets its end through `dup2`).
+    private static func makePipe(_ fds: inout [Int32]) -> Bool {
+        guard pipe(&fds) == 0 else { return false }
+        _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+        return true
     }
 
     private static func spawnError(_ path: String, _ call: String, _ code: Int32) -> PropletError {

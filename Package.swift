@@ -54,7 +54,9 @@ let package = Package(
         .target(
             name: "PropellerWasm",
             dependencies: [
+                "PropellerCore",
                 .product(name: "WasmKit", package: "WasmKit"),
+                .product(name: "WASI", package: "WasmKit"),
                 .product(name: "WasmKitWASI", package: "WasmKit"),
             ],
             swiftSettings: swiftSettings
@@ -102,7 +104,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "propeller-wasm",
-            dependencies: ["PropellerWasm"],
+            dependencies: ["PropellerCore", "PropellerWasm"],
             swiftSettings: swiftSettings
         ),
 
@@ -133,7 +135,11 @@ let package = Package(
         ),
         .testTarget(
             name: "PropellerWasmTests",
-            dependencies: ["PropellerWasm", "PropellerTestSupport"],
+            dependencies: [
+                "PropellerWasm",
+                "PropellerTestSupport",
+                .product(name: "WasmKit", package: "WasmKit"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,4 +1,10 @@
+// FoundationEssentials where it exists (Linux): full Foundation costs the lean task runner, which links
+// this module, about 6 MiB of resident memory per task process.
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// JSON coding for everything on the wire and in the REST API.
 ///
@@ -42,7 +48,7 @@ extension ContractError {
     init(_ error: DecodingError) {
         func path(_ codingPath: [any CodingKey]) -> String {
             let parts = codingPath.map { key in key.intValue.map { "[\($0)]" } ?? key.stringValue }
-            return parts.isEmpty ? "payload" : parts.joined(separator: ".").replacingOccurrences(of: ".[", with: "[")
+            return parts.isEmpty ? "payload" : parts.joined(separator: ".").replacing(".[", with: "[")
         }
         switch error {
         case .keyNotFound(let key, let context):

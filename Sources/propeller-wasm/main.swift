@@ -1,5 +1,69 @@
-// The lean per-task runner the proplet spawns. Built in the proplet issue.
-import Foundation
+import PropellerCore
+import PropellerWasm
 
-FileHandle.standardError.write(Data("propeller-wasm: not built yet\n".utf8))
-exit(2)
+// The lean per-task runner the proplet spawns: `propeller-wasm JOB_FILE`.
+//
+// Reads a `RunnerJob` (JSON) from JOB_FILE, runs the module on the main thread (WasmKit cannot be
+// interrupted, so Wasm never runs on the cooperative pool), and prints exactly one `RunnerOutcome`
+// as one JSON line on stdout. Everything else goes to stderr. Exit status 0 whenever an outcome was
+// printed (completed or failed), 2 when it could not even report (bad usage, stdout unusable).
+// A daemon task runs until the proplet ends this process with SIGTERM or SIGKILL.
+//
+// Only FoundationEssentials (through PropellerCore's JSON coding) is linked, not all of Foundation:
+// that keeps an idle task's process small (see Benchmarks/runner).
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+func report(_ outcome: RunnerOutcome) -> Never {
+    guard let encoded = try? WireCoding.encode(outcome) else {
+        StandardError.write("propeller-wasm: cannot encode the outcome")
+        exit(2)
+    }
+    var line = [UInt8](encoded)
+    line.append(UInt8(ascii: "\n"))
+    let complete = line.withUnsafeBytes { raw -> Bool in
+        var offset = 0
+        while offset < raw.count {
+            let written = write(1, raw.baseAddress! + offset, raw.count - offset)
+            if written < 0, errno == EINTR { continue }
+            guard written > 0 else { return false }
+            offset += written
+        }
+        return true
+    }
+    guard complete else {
+        StandardError.write("propeller-wasm: cannot write the outcome: \(String(cString: strerror(errno)))")
+        exit(2)
+    }
+    exit(0)
+}
+
+/// Makes SIGTERM and SIGINT end the process, whatever mask and dispositions the parent passed down
+/// (a spawning process may block or ignore them, and the proplet stops tasks with SIGTERM).
+func restoreDefaultSignals() {
+    var none = sigset_t()
+    sigemptyset(&none)
+    sigprocmask(SIG_SETMASK, &none, nil)
+    for number in [SIGTERM, SIGINT, SIGHUP] { signal(number, SIG_DFL) }
+}
+
+restoreDefaultSignals()
+let arguments = CommandLine.arguments
+guard arguments.count == 2, !arguments[1].hasPrefix("-") else {
+    StandardError.write("usage: propeller-wasm JOB_FILE  (a RunnerJob as JSON; prints one RunnerOutcome as JSON)")
+    exit(2)
+}
+
+let job: RunnerJob
+do {
+    job = try WireCoding.decode(RunnerJob.self, from: try HostFile.read(arguments[1]))
+} catch let error as HostFile.ReadError {
+    report(RunnerOutcome(state: .failed, error: "cannot read runner job \(error)"))
+} catch {
+    report(RunnerOutcome(state: .failed, error: "invalid runner job \(arguments[1]): \(error)"))
+}
+
+report(WasmTaskRunner().run(job))

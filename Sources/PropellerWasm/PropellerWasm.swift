@@ -1,1 +1,0 @@
-// Running Wasm modules with WasmKit. Built in the proplet issue.

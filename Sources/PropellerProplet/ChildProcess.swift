@@ -179,12 +179,15 @@ package final class ChildProcess: Sendable {
         }
     }
 
-    /// Sends a signal to the child unless it has been reaped. Returns whether it was sent.
+    /// Sends a signal to the child's process group (the child and anything it started), or to the
+    /// child alone if it left the group, unless it has been reaped. Returns whether it was sent.
+    ///
+    /// While the child is unreaped its pid, and so its group id, cannot be reused.
     @discardableResult
     package func signal(_ signal: Int32) -> Bool {
         reaped.withLock { isReaped in
             guard !isReaped else { return false }
-            return kill(pid, signal) == 0
+            return kill(-pid, signal) == 0 || kill(pid, signal) == 0
         }
     }
 

@@ -29,7 +29,7 @@ struct DarwinProcessReader: ~Copyable {
             }
         }
         guard status == 0 else { throw MonitoringError.from(errno: errno, pid: pid, path: "proc_pid_rusage") }
-        let now = Self.seconds(mach_absolute_time())
+        let now = Self.clockSeconds()
         reading.clockSeconds = now
         reading.cpuSeconds = Self.seconds(usage.ri_user_time &+ usage.ri_system_time)
         reading.residentBytes = Int64(clamping: usage.ri_resident_size)
@@ -64,6 +64,9 @@ struct DarwinProcessReader: ~Copyable {
         }
         return Int64(Int(filled) / stride)
     }
+
+    /// The clock of `RawProcessReading.clockSeconds`: `mach_absolute_time`, the clock of the start time.
+    static func clockSeconds() -> Double { seconds(mach_absolute_time()) }
 
     private static func seconds(_ ticks: UInt64) -> Double {
         Double(ticks) * nanosecondsPerTick / 1_000_000_000

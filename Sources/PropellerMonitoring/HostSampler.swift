@@ -1,9 +1,10 @@
+import PropellerCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import PropellerCore
 
 /// Samples host-wide figures: CPU use since the previous sample, total and used memory, load.
 ///

@@ -10,8 +10,9 @@ typealias ProcessReader = DarwinProcessReader
 
 /// Samples one process: CPU%, RSS, storage I/O, uptime, threads and open fds (SPEC §2).
 ///
-/// On Linux the needed `/proc/[pid]` files are opened once in `init` and re-read with `pread`, about
-/// three system calls per full sample; on macOS libproc is used. The CPU baseline is read in `init`,
+/// On Linux the needed `/proc/[pid]` files are opened once in `init` and re-read with `pread` (see
+/// `LinuxProcessReader` for the source of each figure), five cheap system calls per full sample; on
+/// macOS libproc is used. The CPU baseline is read in `init`,
 /// so the first `sample()` already covers the time since then. Not thread-safe: use one sampler from
 /// one task or actor at a time.
 public final class ProcessSampler {
@@ -32,13 +33,24 @@ public final class ProcessSampler {
         try self.init(pid: pid, selection: selection, countsFDEntries: false)
     }
 
-    /// As `init(pid:selection:)`; `countsFDEntries` forces counting `/proc/[pid]/fd` entries instead of
-    /// reading its size (the kernel < 6.2 path), so tests can exercise both.
-    package init(pid: Int32, selection: MetricSelection, countsFDEntries: Bool) throws(MonitoringError) {
+    /// As `init(pid:selection:)`, with the Linux fallbacks forced so tests can exercise them:
+    /// `countsFDEntries` counts `/proc/[pid]/fd` entries instead of reading its size (kernels < 6.2),
+    /// `parsesStat` takes CPU time, RSS and uptime from `/proc/[pid]/stat` per sample (no CPU clock).
+    package init(
+        pid: Int32,
+        selection: MetricSelection,
+        countsFDEntries: Bool,
+        parsesStat: Bool = false
+    ) throws(MonitoringError) {
         self.pid = pid
         self.selection = selection
         #if os(Linux)
-        reader = try LinuxProcessReader(pid: pid, selection: selection, countsFDEntries: countsFDEntries)
+        reader = try LinuxProcessReader(
+            pid: pid,
+            selection: selection,
+            countsFDEntries: countsFDEntries,
+            parsesStat: parsesStat
+        )
         #else
         reader = try DarwinProcessReader(pid: pid, selection: selection)
         #endif
@@ -52,6 +64,15 @@ public final class ProcessSampler {
     /// Lets a caller compute the final sample from the CPU time reported by `wait4` after the process
     /// is gone.
     public var lastCPUSeconds: Double { reading.cpuSeconds }
+
+    /// CPU% of the last stretch of a process that is gone, from its total CPU time at exit (for example
+    /// user + system time of `wait4`'s rusage): (total − `lastCPUSeconds`) over the wall time since the
+    /// last reading, ×100. Never negative; 0 when no time has passed.
+    public func finalCPUPercent(totalCPUSeconds: Double) -> Double {
+        let elapsed = ProcessReader.clockSeconds() - reading.clockSeconds
+        guard elapsed > 0 else { return 0 }
+        return max(0, totalCPUSeconds - reading.cpuSeconds) / elapsed * 100
+    }
 
     /// Reads one sample. `cpu_percent` is the CPU time used since the previous sample (or since
     /// `init`) divided by the wall time between the two readings, ×100 (100 = one full core).

@@ -40,16 +40,14 @@ enum SystemConstants {
         return parts[0] > 6 || (parts[0] == 6 && parts[1] >= 2)
     }()
 
-    /// Seconds on a clock that counts time since boot, including suspend (`CLOCK_BOOTTIME` on Linux —
-    /// the clock `starttime` in `/proc/[pid]/stat` is measured on since Linux 5.5).
+    #if os(Linux)
+    /// Seconds on `CLOCK_BOOTTIME` (time since boot, including suspend): the clock `starttime` in
+    /// `/proc/[pid]/stat` counts on, in clock ticks, on current kernels.
     @inline(__always)
     static func bootClockSeconds() -> Double {
         var now = timespec()
-        #if os(Linux)
         clock_gettime(CLOCK_BOOTTIME, &now)
-        #else
-        clock_gettime(CLOCK_MONOTONIC_RAW, &now)
-        #endif
         return Double(now.tv_sec) + Double(now.tv_nsec) / 1_000_000_000
     }
+    #endif
 }

@@ -11,7 +11,9 @@ struct MetricSelectionTests {
     @Test("a selection copies the profile's collect switches")
     func fromProfile() {
         let minimal = MetricSelection(profile: .minimal)
-        #expect(minimal == MetricSelection(cpu: true, memory: true, diskIO: false, threads: false, fileDescriptors: false))
+        #expect(
+            minimal == MetricSelection(cpu: true, memory: true, diskIO: false, threads: false, fileDescriptors: false)
+        )
         #expect(MetricSelection(profile: .standard) == .all)
         var profile = MonitoringProfile.standard
         profile.collectCPU = false
@@ -40,10 +42,12 @@ struct MetricSelectionTests {
         let json = try #require(
             try JSONSerialization.jsonObject(with: JSONEncoder().encode(sample)) as? [String: Any]
         )
-        #expect(Set(json.keys) == [
-            "cpu_percent", "memory_bytes", "memory_percent", "uptime_seconds", "thread_count",
-            "file_descriptor_count",
-        ])
+        #expect(
+            Set(json.keys) == [
+                "cpu_percent", "memory_bytes", "memory_percent", "uptime_seconds", "thread_count",
+                "file_descriptor_count",
+            ]
+        )
     }
 
     @Test("a full sample of this test process has every metric and plausible values")

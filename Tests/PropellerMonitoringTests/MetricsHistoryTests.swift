@@ -109,7 +109,10 @@ struct PercentileTests {
         #expect(abs(value - expected) < 1e-12)
     }
 
-    @Test("an empty set or a p outside 0…100 has no percentile", arguments: [(50.0, [Double]()), (-1, [1]), (101, [1]), (.nan, [1])])
+    @Test(
+        "an empty set or a p outside 0…100 has no percentile",
+        arguments: [(50.0, [Double]()), (-1, [1]), (101, [1]), (.nan, [1])]
+    )
     func undefined(p: Double, values: [Double]) {
         #expect(Percentile.value(p, of: values) == nil)
     }

@@ -30,9 +30,8 @@ enum ProcFixture {
     /// A new directory on a disk-backed file system (tmpfs does not count storage writes): the
     /// temporary directory, or one under the working directory when that is tmpfs.
     static func diskBackedDirectory() throws -> URL {
-        var base = FileManager.default.temporaryDirectory
-        var info = statfs()
-        if statfs(base.path, &info) == 0, info.f_type == 0x0102_1994 {
+        var base = FileManager.default.temporaryDirectory.resolvingSymlinksInPath()
+        if fileSystemType(of: base.path) == "tmpfs" {
             base = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(".build")
         }
         let directory = base.appendingPathComponent("propeller-io-\(UUID().uuidString)")
@@ -40,10 +39,24 @@ enum ProcFixture {
         return directory
     }
 
+    /// The type of the file system holding `path` (the longest matching mount point of /proc/mounts).
+    static func fileSystemType(of path: String) -> String? {
+        guard let mounts = try? String(contentsOfFile: "/proc/mounts", encoding: .utf8) else { return nil }
+        var best: (point: String, type: String)?
+        for line in mounts.split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            guard fields.count > 2 else { continue }
+            let point = String(fields[1])
+            let inside = point == "/" || path == point || path.hasPrefix(point + "/")
+            if inside, point.count >= (best?.point.count ?? -1) { best = (point, String(fields[2])) }
+        }
+        return best?.type
+    }
+
     private static func field(_ key: String, in path: String) -> Int64? {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
         for line in text.split(separator: "\n") where line.hasPrefix(key + ":") {
-            return Int64(line.dropFirst(key.count + 1).split(separator: " ").first ?? "")
+            return Int64(line.dropFirst(key.count + 1).split(whereSeparator: \.isWhitespace).first ?? "")
         }
         return nil
     }

@@ -20,24 +20,40 @@ struct ProcessGoneTests {
         #expect(throws: MonitoringError.processGone(pid: pid)) { try ProcessSampler(pid: pid) }
     }
 
-    @Test("sampling a child that was killed and reaped throws processGone", arguments: [false, true])
-    func reapedWhileOpen(countingEntries: Bool) throws {
+    @Test(
+        "sampling a child that was killed and reaped throws processGone",
+        arguments: [(false, false), (true, false), (false, true)]
+    )
+    func reapedWhileOpen(countingEntries: Bool, parsingStat: Bool) throws {
         let program = try ProbeProgram.compile()
         defer { program.remove() }
         let probe = try Probe(program)
-        let sampler = try ProcessSampler(pid: probe.pid, selection: .all, countsFDEntries: countingEntries)
+        let sampler = try ProcessSampler(
+            pid: probe.pid,
+            selection: .all,
+            countsFDEntries: countingEntries,
+            parsesStat: parsingStat
+        )
         _ = try sampler.sample()
         probe.process.signal(SIGKILL)
         probe.process.wait()
         #expect(throws: MonitoringError.processGone(pid: probe.pid)) { try sampler.sample() }
     }
 
-    @Test("sampling a child that exited but is not reaped yet (a zombie) throws processGone")
-    func zombie() async throws {
+    @Test(
+        "sampling a child that exited but is not reaped yet (a zombie) throws processGone",
+        arguments: [false, true]
+    )
+    func zombie(parsingStat: Bool) async throws {
         let program = try ProbeProgram.compile()
         defer { program.remove() }
         let probe = try Probe(program)
-        let sampler = try ProcessSampler(pid: probe.pid)
+        let sampler = try ProcessSampler(
+            pid: probe.pid,
+            selection: .all,
+            countsFDEntries: false,
+            parsesStat: parsingStat
+        )
         try probe.process.send("exit")
         var state = ProcFixture.state(pid: probe.pid)
         for _ in 0..<200 where state != "Z" {

@@ -22,12 +22,15 @@ public final class ChildProcess {
         _ = Glibc.signal(SIGPIPE, SIG_IGN)
         var toChild: [Int32] = [-1, -1]
         var fromChild: [Int32] = [-1, -1]
-        guard pipe2(&toChild, O_CLOEXEC) == 0 else { throw ChildProcessError.spawn(errno: errno) }
-        guard pipe2(&fromChild, O_CLOEXEC) == 0 else {
+        guard pipe(&toChild) == 0 else { throw ChildProcessError.spawn(errno: errno) }
+        guard pipe(&fromChild) == 0 else {
             close(toChild[0])
             close(toChild[1])
             throw ChildProcessError.spawn(errno: errno)
         }
+        // Glibc's module does not export pipe2: mark close-on-exec right away, so children spawned
+        // concurrently by other tests do not inherit these pipes.
+        for fd in toChild + fromChild { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -35,7 +38,7 @@ public final class ChildProcess {
         posix_spawn_file_actions_adddup2(&actions, fromChild[1], 1)
 
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
+        defer { for argument in argv { free(argument) } }
         let environment: [UnsafeMutablePointer<CChar>?] = [nil]
         var child: pid_t = 0
         let status = posix_spawn(&child, executable, &actions, nil, argv, environment)

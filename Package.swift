@@ -113,6 +113,8 @@ let package = Package(
             name: "PropellerTestSupport",
             dependencies: [
                 "PropellerCore",
+                "PropellerMQTT",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "WAT", package: "WasmKit"),
             ],
             path: "Tests/PropellerTestSupport",
@@ -130,7 +132,11 @@ let package = Package(
         ),
         .testTarget(
             name: "PropellerMQTTTests",
-            dependencies: ["PropellerMQTT", "PropellerTestSupport"],
+            dependencies: [
+                "PropellerMQTT",
+                "PropellerTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -172,6 +178,15 @@ let package = Package(
         .executableTarget(
             name: "naive-sampler",
             path: "Benchmarks/sampler/naive"
+        ),
+        .executableTarget(
+            name: "propeller-mqtt-bench",
+            dependencies: [
+                "PropellerMQTT",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/mqtt/Sources",
+            swiftSettings: swiftSettings
         ),
     ]
 )

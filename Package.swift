@@ -100,7 +100,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "WAT", package: "WasmKit"),
             ],
-            swiftSettings: swiftSettings
+            // main.swift holds the @main command and sibling files hold the subcommands.
+            swiftSettings: swiftSettings + [.unsafeFlags(["-parse-as-library"])]
         ),
         .executableTarget(
             name: "propeller-wasm",

@@ -55,10 +55,10 @@ public struct PropletConfiguration: Sendable, Hashable {
             return raw
         }
         if let url = value("PROPELLER_MQTT_URL") {
-            guard url.hasPrefix("mqtt://") || url.hasPrefix("tcp://") else {
+            guard url.hasPrefix("mqtt://") || url.hasPrefix("mqtts://") else {
                 throw .invalidEnvironment(
                     variable: "PROPELLER_MQTT_URL",
-                    expected: "a broker URL like mqtt://host:1883 (mqtt:// or tcp://)",
+                    expected: "a broker URL like mqtt://host:1883 (mqtt:// or mqtts://)",
                     got: url
                 )
             }

@@ -7,8 +7,7 @@ enum RunnerResultInterpreter {
     /// caller).
     static func result(
         of exit: ChildProcess.Exit,
-        stopReason: TaskStopReason?,
-        stopGracePeriod: Duration
+        stopReason: TaskStopReason?
     ) -> TaskResult {
         let outcome = decodeOutcome(exit.stdout)
         var result = TaskResult(taskID: "", propletID: "", state: .failed)

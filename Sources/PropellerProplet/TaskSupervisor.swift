@@ -191,8 +191,7 @@ package actor TaskSupervisor<C: Clock> where C.Duration == Duration {
         }
         var result = RunnerResultInterpreter.result(
             of: exit,
-            stopReason: entry.stopReason,
-            stopGracePeriod: settings.stopGracePeriod
+            stopReason: entry.stopReason
         )
         result.taskID = command.id
         result.propletID = propletID

@@ -8,6 +8,6 @@ struct Propeller: AsyncParsableCommand {
         commandName: "propeller",
         abstract: "Run WebAssembly tasks on proplets and monitor each one like an OS process.",
         version: PropellerVersion.current,
-        subcommands: []
+        subcommands: [PropletCommand.self]
     )
 }

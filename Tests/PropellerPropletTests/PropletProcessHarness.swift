@@ -121,6 +121,7 @@ func withProplet<T>(
 ) async throws -> T {
     let suffix = UUID().uuidString.prefix(8).lowercased()
     let state = stateDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("proplet-it-\(suffix)")
+    let ownsState = stateDirectory == nil
     try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true)
     var settings: [String: String] = [
         "PROPELLER_MQTT_URL": broker.url,
@@ -133,7 +134,7 @@ func withProplet<T>(
     settings.merge(environment) { _, new in new }
     let topics = Topics(domainID: settings["PROPELLER_DOMAIN_ID"]!, channelID: settings["PROPELLER_CHANNEL_ID"]!)
     let probe = try await MQTTProbe.start(url: broker.url, filter: topics.base + "#")
-    let logPath = state.appendingPathComponent("proplet.log").path
+    let logPath = state.appendingPathComponent("proplet-\(suffix).log").path
     let process = try SpawnedProcess(
         "/usr/bin/env",
         arguments: settings.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
@@ -159,13 +160,13 @@ func withProplet<T>(
         let result = try await body(proplet)
         await process.terminate()
         await probe.stop()
-        try? FileManager.default.removeItem(at: state)
+        if ownsState { try? FileManager.default.removeItem(at: state) }
         return result
     } catch {
         let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
         await process.terminate()
         await probe.stop()
-        try? FileManager.default.removeItem(at: state)
+        if ownsState { try? FileManager.default.removeItem(at: state) }
         throw PropletProcessError(underlying: error, log: String(log.suffix(3000)))
     }
 }

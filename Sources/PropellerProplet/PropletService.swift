@@ -110,11 +110,17 @@ public struct PropletService<C: Clock>: Service where C.Duration == Duration {
                         if await supervisor.admit(start) {
                             tasks.addTask { await supervisor.run(start) }
                         } else {
-                            logger.warning("duplicate start of a running task ignored", metadata: ["task.id": "\(start.id)"])
+                            logger.warning(
+                                "duplicate start of a running task ignored",
+                                metadata: ["task.id": "\(start.id)"]
+                            )
                         }
                     case .stop(let stop):
                         if await !supervisor.stop(taskID: stop.id) {
-                            logger.notice("stop for a task that is not running here", metadata: ["task.id": "\(stop.id)"])
+                            logger.notice(
+                                "stop for a task that is not running here",
+                                metadata: ["task.id": "\(stop.id)"]
+                            )
                         }
                     }
                 }
@@ -123,7 +129,12 @@ public struct PropletService<C: Clock>: Service where C.Duration == Duration {
             }
             periodic.cancelAll()
         }
-        let offline = PropletHeartbeat(propletID: identity.propletID, status: .offline, runningTasks: 0, timestamp: .now())
+        let offline = PropletHeartbeat(
+            propletID: identity.propletID,
+            status: .offline,
+            runningTasks: 0,
+            timestamp: .now()
+        )
         try? await pubSub.publish(topics.topic(.propletAlive), json: offline, qos: .atLeastOnce)
         logger.info("proplet stopped")
     }
@@ -195,7 +206,10 @@ public struct PropletService<C: Clock>: Service where C.Duration == Duration {
         do {
             reader = try makeReader(getpid(), .standard)
         } catch {
-            logger.error("proplet metrics disabled: cannot read the proplet's own process", metadata: ["error": "\(error)"])
+            logger.error(
+                "proplet metrics disabled: cannot read the proplet's own process",
+                metadata: ["error": "\(error)"]
+            )
             return
         }
         var host = HostSampler()

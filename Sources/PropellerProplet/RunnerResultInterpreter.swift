@@ -19,7 +19,8 @@ enum RunnerResultInterpreter {
         }
         if let outcome {
             guard outcome.state == .completed || outcome.state == .failed else {
-                result.error = "the task runner reported the state \(outcome.state.rawValue); expected completed or failed"
+                result.error =
+                    "the task runner reported the state \(outcome.state.rawValue); expected completed or failed"
                 return result
             }
             result.state = outcome.state

@@ -202,7 +202,11 @@ package actor TaskSupervisor<C: Clock> where C.Duration == Duration {
     }
 
     /// Waits for the child to exit while its monitor samples and stop requests are served.
-    private func supervise(_ child: ChildProcess, monitor: TaskMonitor?, stops: AsyncStream<Void>) async
+    private func supervise(
+        _ child: ChildProcess,
+        monitor: TaskMonitor?,
+        stops: AsyncStream<Void>
+    ) async
         -> ChildProcess.Exit
     {
         let grace = settings.stopGracePeriod
@@ -242,7 +246,12 @@ package actor TaskSupervisor<C: Clock> where C.Duration == Duration {
     private nonisolated func publish(_ sample: TaskSample) async {
         do {
             let payload = Array(try WireCoding.encode(sample))
-            try await pubSub.publish(topics.topic(.propletTaskMetrics), payload: payload, qos: .atLeastOnce, retain: false)
+            try await pubSub.publish(
+                topics.topic(.propletTaskMetrics),
+                payload: payload,
+                qos: .atLeastOnce,
+                retain: false
+            )
             try await pubSub.publish(topics.topic(.metricsProplet), payload: payload, qos: .atMostOnce, retain: false)
         } catch {
             logger.error(

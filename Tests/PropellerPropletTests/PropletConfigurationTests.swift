@@ -50,24 +50,30 @@ struct PropletConfigurationTests {
         #expect(configuration.runnerPath == "/opt/runner")
     }
 
-    @Test("monitoring flag accepts true/false/1/0/yes/no in any case", arguments: [
-        ("TRUE", true), ("1", true), ("yes", true), ("False", false), ("0", false), ("NO", false),
-    ])
+    @Test(
+        "monitoring flag accepts true/false/1/0/yes/no in any case",
+        arguments: [
+            ("TRUE", true), ("1", true), ("yes", true), ("False", false), ("0", false), ("NO", false),
+        ]
+    )
     func monitoringFlag(text: String, expected: Bool) throws {
         let configuration = try PropletConfiguration(environment: ["PROPLET_ENABLE_MONITORING": text])
         #expect(configuration.monitoringEnabled == expected)
     }
 
-    @Test("a value that does not parse is an error naming the variable and what is accepted", arguments: [
-        ("PROPLET_ENABLE_MONITORING", "maybe", "true, false, 1, 0, yes or no"),
-        ("PROPLET_LIVELINESS_INTERVAL", "ten", "whole seconds"),
-        ("PROPLET_LIVELINESS_INTERVAL", "1.5", "whole seconds"),
-        ("PROPLET_METRICS_INTERVAL", "0", "whole seconds from 1"),
-        ("PROPLET_METRICS_INTERVAL", "10m", "like 10 or 10s"),
-        ("PROPELLER_MQTT_URL", "http://x", "mqtt://"),
-        ("PROPELLER_DOMAIN_ID", "a/b", "one topic level"),
-        ("PROPLET_ID", "a+b", "identifier"),
-    ])
+    @Test(
+        "a value that does not parse is an error naming the variable and what is accepted",
+        arguments: [
+            ("PROPLET_ENABLE_MONITORING", "maybe", "true, false, 1, 0, yes or no"),
+            ("PROPLET_LIVELINESS_INTERVAL", "ten", "whole seconds"),
+            ("PROPLET_LIVELINESS_INTERVAL", "1.5", "whole seconds"),
+            ("PROPLET_METRICS_INTERVAL", "0", "whole seconds from 1"),
+            ("PROPLET_METRICS_INTERVAL", "10m", "like 10 or 10s"),
+            ("PROPELLER_MQTT_URL", "http://x", "mqtt://"),
+            ("PROPELLER_DOMAIN_ID", "a/b", "one topic level"),
+            ("PROPLET_ID", "a+b", "identifier"),
+        ]
+    )
     func rejectsBadValues(variable: String, value: String, accepted: String) throws {
         let error = #expect(throws: PropletError.self) {
             try PropletConfiguration(environment: [variable: value])

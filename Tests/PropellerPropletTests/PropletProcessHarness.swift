@@ -31,7 +31,15 @@ struct PropletProcess {
         profile: MonitoringProfile? = nil
     ) async throws {
         let module = try Fixtures.wasm(fixture)
-        try await start(taskID, module: module, name: name, inputs: inputs, cliArgs: cliArgs, daemon: daemon, profile: profile)
+        try await start(
+            taskID,
+            module: module,
+            name: name,
+            inputs: inputs,
+            cliArgs: cliArgs,
+            daemon: daemon,
+            profile: profile
+        )
     }
 
     /// Publishes a start command for any module bytes.
@@ -101,7 +109,8 @@ struct PropletProcess {
     func runnerPid(of taskID: String, timeout: Duration = .seconds(30)) async throws -> Int32 {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
-            for child in ProcessTable.children(of: pid) where ProcessTable.commandLine(of: child).contains("/\(taskID)-") {
+            for child in ProcessTable.children(of: pid)
+            where ProcessTable.commandLine(of: child).contains("/\(taskID)-") {
                 return child
             }
             try await Task.sleep(for: .milliseconds(10))

@@ -8,13 +8,20 @@ import Testing
 /// and real `propeller-wasm` runner children.
 @Suite("Proplet process with a real broker and real runners", .serialized)
 struct PropletProcessTests {
-    @Test("add(10, 20) completes with 30; a trap, a missing export, 3 inputs for 2 params and a garbage module fail saying which; serving continues")
+    @Test(
+        "add(10, 20) completes with 30; a trap, a missing export, 3 inputs for 2 params and a garbage module fail saying which; serving continues"
+    )
     func outcomes() async throws {
         try await withMosquitto { broker in
             try await withProplet(broker: broker) { proplet in
                 try await proplet.start("t-add", fixture: "add", name: "add", inputs: [.integer(10), .integer(20)])
                 try await proplet.start("t-trap", fixture: "trap", name: "trap")
-                try await proplet.start("t-missing", fixture: "add", name: "subtract", inputs: [.integer(1), .integer(2)])
+                try await proplet.start(
+                    "t-missing",
+                    fixture: "add",
+                    name: "subtract",
+                    inputs: [.integer(1), .integer(2)]
+                )
                 try await proplet.start(
                     "t-count",
                     fixture: "add",
@@ -87,18 +94,28 @@ struct PropletProcessTests {
         _ = try await proplet.result(of: "t-burn")
     }
 
-    @Test("an intensive 3.5 s task: ≥ 3 samples on m/+/c/+/metrics/# about 1 s apart, then a final one; sample_count grows by 1")
+    @Test(
+        "an intensive 3.5 s task: ≥ 3 samples on m/+/c/+/metrics/# about 1 s apart, then a final one; sample_count grows by 1"
+    )
     func intensiveTimeline() async throws {
         try await withMosquitto { broker in
             let metrics = try await MQTTProbe.start(url: broker.url, filter: Topics.allMetricsFilter)
             defer { Task { await metrics.stop() } }
             try await withProplet(broker: broker) { proplet in
-                try await proplet.start("t-35", fixture: "burn", name: "burn", inputs: [.integer(3500)], profile: .intensive)
+                try await proplet.start(
+                    "t-35",
+                    fixture: "burn",
+                    name: "burn",
+                    inputs: [.integer(3500)],
+                    profile: .intensive
+                )
                 let result = try await proplet.result(of: "t-35")
                 #expect(result.state == .completed)
                 let final = try #require(result.finalMetrics)
                 let received = try await metrics.waitUntil(timeout: .seconds(10), "the final sample") { messages in
-                    messages.contains { (try? WireCoding.decode(TaskSample.self, from: $0.payload))?.timestamp == final.timestamp }
+                    messages.contains {
+                        (try? WireCoding.decode(TaskSample.self, from: $0.payload))?.timestamp == final.timestamp
+                    }
                 }
                 let samples = received.compactMap { try? WireCoding.decode(TaskSample.self, from: $0.payload) }
                     .filter { $0.taskID == "t-35" }
@@ -119,8 +136,20 @@ struct PropletProcessTests {
     func memoryHeld() async throws {
         try await withMosquitto { broker in
             try await withProplet(broker: broker) { proplet in
-                try await proplet.start("t-small", fixture: "memory", name: "hold", inputs: [.integer(1), .integer(-1)], profile: .intensive)
-                try await proplet.start("t-big", fixture: "memory", name: "hold", inputs: [.integer(200), .integer(-1)], profile: .intensive)
+                try await proplet.start(
+                    "t-small",
+                    fixture: "memory",
+                    name: "hold",
+                    inputs: [.integer(1), .integer(-1)],
+                    profile: .intensive
+                )
+                try await proplet.start(
+                    "t-big",
+                    fixture: "memory",
+                    name: "hold",
+                    inputs: [.integer(200), .integer(-1)],
+                    profile: .intensive
+                )
                 try await proplet.probe.waitUntil(timeout: .seconds(30), "3 samples of each task") { _ in
                     proplet.samples(of: "t-small").count >= 3 && proplet.samples(of: "t-big").count >= 3
                 }
@@ -140,7 +169,13 @@ struct PropletProcessTests {
     func shortTask() async throws {
         try await withMosquitto { broker in
             try await withProplet(broker: broker) { proplet in
-                try await proplet.start("t-short", fixture: "burn", name: "burn", inputs: [.integer(200)], profile: .standard)
+                try await proplet.start(
+                    "t-short",
+                    fixture: "burn",
+                    name: "burn",
+                    inputs: [.integer(200)],
+                    profile: .standard
+                )
                 let result = try await proplet.result(of: "t-short")
                 #expect(result.state == .completed)
                 let final = try #require(result.finalMetrics)
@@ -163,14 +198,24 @@ struct PropletProcessTests {
             try await withProplet(broker: broker) { proplet in
                 var profile = MonitoringProfile.minimal
                 profile.interval = 1
-                try await proplet.start("t-min", fixture: "burn", name: "burn", inputs: [.integer(2500)], profile: profile)
+                try await proplet.start(
+                    "t-min",
+                    fixture: "burn",
+                    name: "burn",
+                    inputs: [.integer(2500)],
+                    profile: profile
+                )
                 let result = try await proplet.result(of: "t-min")
                 #expect(result.finalMetrics != nil)
                 let raw = try proplet.rawResult(of: "t-min")
                 let final = try #require(raw["final_metrics"] as? [String: Any])
                 let keys = Set(try #require(final["metrics"] as? [String: Any]).keys)
                 #expect(keys.isSuperset(of: ["cpu_percent", "memory_bytes", "memory_percent", "uptime_seconds"]))
-                #expect(keys.isDisjoint(with: ["disk_read_bytes", "disk_write_bytes", "thread_count", "file_descriptor_count"]))
+                #expect(
+                    keys.isDisjoint(with: [
+                        "disk_read_bytes", "disk_write_bytes", "thread_count", "file_descriptor_count",
+                    ])
+                )
                 #expect((final["aggregated"] as? [String: Any])?["sample_count"] as? Int ?? 0 >= 2)
                 try await Task.sleep(for: .milliseconds(300))
                 #expect(metrics.messages.isEmpty)
@@ -226,7 +271,8 @@ struct PropletProcessTests {
             let state = FileManager.default.temporaryDirectory.appendingPathComponent("proplet-it-\(UUID().uuidString)")
             defer { try? FileManager.default.removeItem(at: state) }
             let environment = ["PROPELLER_DOMAIN_ID": "stable", "PROPELLER_CHANNEL_ID": "stable"]
-            let first = try await withProplet(broker: broker, environment: environment, stateDirectory: state) { proplet in
+            let first = try await withProplet(broker: broker, environment: environment, stateDirectory: state) {
+                proplet in
                 try await proplet.probe.waitUntil(timeout: .seconds(15), "proplet metrics") { _ in
                     !proplet.received(PropletSample.self, on: .propletMetrics).isEmpty
                 }

@@ -22,7 +22,11 @@ struct TaskMonitorTests {
         )
     }
 
-    private func exit(cpuSeconds: Double, after seconds: Double, maxRSS: Int64 = 8 << 20) -> PropellerProplet.ChildProcess.Exit {
+    private func exit(
+        cpuSeconds: Double,
+        after seconds: Double,
+        maxRSS: Int64 = 8 << 20
+    ) -> PropellerProplet.ChildProcess.Exit {
         .init(
             termination: .exited(code: 0),
             cpuSeconds: cpuSeconds,
@@ -45,7 +49,10 @@ struct TaskMonitorTests {
     @Test("the final sample's CPU% is the rusage CPU time since the last reading over the wall time to exit")
     func finalCPUFromRusage() async throws {
         let readings = ScriptedReadings()
-        readings.set(ProcessMetrics(cpuPercent: 50, memoryBytes: 64 << 20, threadCount: 3, fileDescriptorCount: 6), cpuSeconds: 2)
+        readings.set(
+            ProcessMetrics(cpuPercent: 50, memoryBytes: 64 << 20, threadCount: 3, fileDescriptorCount: 6),
+            cpuSeconds: 2
+        )
         let monitor = try monitor(.standard, readings: readings)
         _ = try #require(await monitor.sampleLive())
         let (sample, final) = await monitor.finalSample(exit: exit(cpuSeconds: 2.5, after: 1))

@@ -10,6 +10,7 @@ struct Propeller: AsyncParsableCommand {
         version: PropellerVersion.current,
         subcommands: [
             ManagerCommand.self,
+            PropletCommand.self,
             DevCommand.self,
             TaskCommand.self,
         ]

@@ -29,7 +29,8 @@ build: apt
 	$(SWIFT) build
 
 test: setup
-	$(SWIFT) build --build-tests
+	$(SWIFT) build
+	$(SWIFT) build --product propellerPackageTests
 	PROPELLER_BIN_DIR="$(BIN_DIR)" PROPELLER_PYTHON="$(CURDIR)/$(VENV)/bin/python" \
 		$(SWIFT) test --skip-build
 

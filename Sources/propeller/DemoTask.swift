@@ -25,7 +25,7 @@ struct DemoTask {
         )
         let id = task["id"]?.text ?? ""
         try await startWhenAPropletIsLive(id, signals: signals)
-        print("demo task \(id) started (profile intensive); samples as they arrive:")
+        say("demo task \(id) started (profile intensive); samples as they arrive:")
         var lastTimestamp = ""
         while !(await signals.wait(for: .milliseconds(500))) {
             guard
@@ -40,7 +40,7 @@ struct DemoTask {
                 lastTimestamp = sample["timestamp"]?.text ?? lastTimestamp
                 let metrics = sample["metrics"]
                 let cpu = metrics?["cpu_percent"]?.doubleValue.map { String(format: "%5.1f", $0) } ?? "-"
-                print(
+                say(
                     "\(lastTimestamp)  cpu \(cpu)%  memory \(Table.bytes(metrics?["memory_bytes"]?.doubleValue))"
                         + "  threads \(metrics?["thread_count"]?.text ?? "-")"
                         + "  fds \(metrics?["file_descriptor_count"]?.text ?? "-")"

@@ -38,7 +38,7 @@ struct DevCommand: AsyncParsableCommand {
             try stack.startProplet(brokerURL: brokerURL)
             let client = try ManagerAPIClient(baseURL: managerURL)
             try await stack.waitForManager(client, signals: signals)
-            print(
+            say(
                 """
                 propeller dev is running
                   MQTT broker   \(brokerURL)\(mqttURL == nil ? "  (log: \(stack.logPath("mosquitto")))" : "")
@@ -58,9 +58,9 @@ struct DevCommand: AsyncParsableCommand {
             stack.stopAll()
             throw ExitCode.failure
         }
-        print("\nstopping…")
+        say("\nstopping…")
         stack.stopAll()
-        print("stopped")
+        say("stopped")
     }
 }
 
@@ -103,4 +103,10 @@ final class ShutdownSignals: Sendable {
         }
         return received
     }
+}
+
+/// Writes a line to stdout at once (unbuffered), so output redirected to a file or a pipe shows up as
+/// it happens.
+func say(_ text: String) {
+    FileHandle.standardOutput.write(Data((text + "\n").utf8))
 }

@@ -1,7 +1,7 @@
 # Propeller — the README's commands. Every target installs what it needs (idempotent).
 SHELL := /bin/bash
 SWIFT ?= swift
-APT_PACKAGES := mosquitto mosquitto-clients libmosquitto-dev wabt pkg-config
+APT_PACKAGES := mosquitto mosquitto-clients libmosquitto-dev wabt pkg-config jq curl libsqlite3-dev
 PY_PACKAGES := psutil paho-mqtt prometheus_client openapi-spec-validator
 VENV := .venv
 BIN_DIR = $(shell $(SWIFT) build --show-bin-path)
@@ -35,7 +35,7 @@ test: setup
 
 run: setup
 	$(SWIFT) build
-	"$(BIN_DIR)/propeller" --help
+	"$(BIN_DIR)/propeller" dev --demo
 
 bench: setup
 	$(SWIFT) build -c release

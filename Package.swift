@@ -20,7 +20,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
-        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: ["FullFoundation"]),
+        .package(
+            url: "https://github.com/hummingbird-project/hummingbird.git",
+            from: "2.28.1",
+            traits: ["FullFoundation"]
+        ),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/swiftwasm/WasmKit.git", from: "0.4.2", traits: ["MultiThread"]),
     ],
@@ -100,8 +104,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "WAT", package: "WasmKit"),
             ],
-            // main.swift holds the @main command and sibling files hold the subcommands.
-            swiftSettings: swiftSettings + [.unsafeFlags(["-parse-as-library"])]
+            swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "propeller-wasm",
@@ -165,7 +168,12 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["PropellerCore", "PropellerMQTT", "PropellerTestSupport"],
+            dependencies: [
+                "PropellerCore",
+                "PropellerMQTT",
+                "PropellerTestSupport",
+                .product(name: "WAT", package: "WasmKit"),
+            ],
             swiftSettings: swiftSettings
         ),
 
@@ -187,6 +195,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/mqtt/Sources",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "store-query-bench",
+            dependencies: [
+                "PropellerCore",
+                "PropellerManager",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/query/Sources/store-query-bench",
             swiftSettings: swiftSettings
         ),
     ]

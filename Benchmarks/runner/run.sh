@@ -49,6 +49,13 @@ def status(pid):
             key, _, value = line.partition(":")
             if key in ("VmRSS", "RssAnon", "RssFile", "Threads"):
                 fields[key] = int(value.split()[0])
+    # Private (unshared) memory: what each additional task process really costs.
+    fields["Private"] = 0
+    with open(f"/proc/{pid}/smaps_rollup") as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            if key in ("Private_Clean", "Private_Dirty"):
+                fields["Private"] += int(value.split()[0])
     return fields
 
 daemon_job = job("daemon", "daemon.wasm", [], daemon=True)
@@ -69,6 +76,7 @@ finally:
 rss = statistics.median(s["VmRSS"] for s in samples)
 anon = statistics.median(s["RssAnon"] for s in samples)
 file_ = statistics.median(s["RssFile"] for s in samples)
+private = statistics.median(s["Private"] for s in samples)
 target = 16 * 1024
 add_median, true_median = statistics.median(add_times), statistics.median(true_times)
 
@@ -76,11 +84,16 @@ print("## Task runner (`propeller-wasm`)")
 print()
 print("Command: `PROPELLER_BIN_DIR=.build/release Benchmarks/runner/run.sh` (release build).")
 print()
+print(f"Load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores "
+      "(timings on a busy machine are upper bounds).")
+print()
 print("| measurement | value | comparison | ratio |")
 print("|---|---|---|---|")
 print(f"| idle RSS of one runner running the `daemon` fixture (VmRSS, median of 5) | {rss/1024:.1f} MiB "
       f"(anon {anon/1024:.1f} MiB, file-backed {file_/1024:.1f} MiB, {samples[-1]['Threads']} threads) "
       f"| target ≤ 16 MiB | {rss/target:.2f}× of target |")
+print(f"| private (unshared) memory of that runner, `Private_Clean + Private_Dirty` | {private/1024:.1f} MiB "
+      f"| its VmRSS | {private/rss:.2f}× |")
 print(f"| CPU used by the idle daemon over its first ~3 s | {cpu_ticks} ticks (1/100 s) | – | – |")
 print(f"| `add(10, 20)` end to end: spawn, load, call, print outcome, exit (median of 21) | {add_median:.1f} ms "
       f"(min {min(add_times):.1f}, max {max(add_times):.1f}) | spawning `/bin/true`: {true_median:.1f} ms "

@@ -35,9 +35,9 @@ HAVE_PSUTIL=yes
 "$PYTHON" -c 'import psutil' 2>/dev/null || HAVE_PSUTIL=no
 for _ in $(seq "$ROUNDS"); do
     run swift "$BIN_DIR/sampler-bench" "$CHILD" "$COUNT"
-    run naive "$BIN_DIR/naive-sampler" "$CHILD" "$COUNT" naive
-    run statsize "$BIN_DIR/naive-sampler" "$CHILD" "$COUNT" statsize
-    run kept "$BIN_DIR/naive-sampler" "$CHILD" "$COUNT" kept
+    for mode in naive kept-stat naive-ours kept-ours; do
+        run "$mode" "$BIN_DIR/naive-sampler" "$CHILD" "$COUNT" "$mode"
+    done
     if [ "$HAVE_PSUTIL" = yes ]; then
         run psutil "$PYTHON" Benchmarks/sampler/psutil_sampler.py "$CHILD" "$COUNT"
     fi
@@ -64,10 +64,11 @@ echo "\`sleep\` child; median and p90 of $COUNT timed samples per round, median 
 echo
 echo "| sampler | median µs | p90 µs | cost vs ProcessSampler |"
 echo "|---|---|---|---|"
-row swift "**ProcessSampler** (Swift; kept-open files, pread + fstat)"
-row naive "naive C: open/read/close stat + io, readdir of fd/ each sample"
-row statsize "C: open/read/close stat + io, stat() of fd/ (st_size)"
-row kept "C with kept-open files (syscall floor, same method as ours)"
+row swift "**ProcessSampler** (Swift): CPU clock, kept-open statm + io, fstat of task/ + fd/"
+row naive "naive C: open/read/close stat + io, readdir of fd/, every sample"
+row kept-stat "C, kept-open stat + io, fstat of fd/ (floor of the stat-based method)"
+row naive-ours "C, ProcessSampler's sources opened and closed every sample"
+row kept-ours "C, ProcessSampler's method (its floor)"
 if [ "$HAVE_PSUTIL" = yes ]; then
     row psutil "psutil $("$PYTHON" -c 'import psutil; print(psutil.__version__)') \`oneshot()\` (Python)"
 else

@@ -129,7 +129,8 @@ public struct PropletSample: Sendable, Hashable, Codable {
     public var host: HostMetrics
     public var runningTasks: Int
 
-    public init(propletID: String, timestamp: Timestamp, metrics: ProcessMetrics, host: HostMetrics, runningTasks: Int) {
+    public init(propletID: String, timestamp: Timestamp, metrics: ProcessMetrics, host: HostMetrics, runningTasks: Int)
+    {
         self.propletID = propletID
         self.timestamp = timestamp
         self.metrics = metrics

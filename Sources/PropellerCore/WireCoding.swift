@@ -54,7 +54,11 @@ extension ContractError {
         case .keyNotFound(let key, let context):
             self = .missingField(field: path(context.codingPath + [key]))
         case .typeMismatch(let type, let context):
-            self = .invalidValue(field: path(context.codingPath), expected: Self.describe(type), got: "another type")
+            var found = "another type"
+            if let range = context.debugDescription.firstRange(of: "but found ") {
+                found = String(context.debugDescription[range.upperBound...]).replacing(" instead.", with: "")
+            }
+            self = .invalidValue(field: path(context.codingPath), expected: Self.describe(type), got: found)
         case .valueNotFound(let type, let context):
             self = .invalidValue(field: path(context.codingPath), expected: Self.describe(type), got: "null")
         case .dataCorrupted(let context):

@@ -28,8 +28,10 @@ struct LinuxProcessReader: ~Copyable {
     private let ioFD: Int32
     private let fdDirectoryFD: Int32
     private let taskDirectoryFD: Int32
-    /// The process's CPU clock, nil when the kernel refuses one (then `stat` is parsed per sample).
+    /// The process's CPU clock; nil when CPU is not selected or the kernel refuses one.
     private let cpuClock: clockid_t?
+    /// Whether `stat` is parsed per sample: CPU is selected but there is no CPU clock.
+    private let parsesStatPerSample: Bool
     private let countsFDEntries: Bool
     private let buffer: UnsafeMutableRawBufferPointer
     /// `starttime` in seconds on `clockSeconds()`'s clock.
@@ -80,7 +82,9 @@ struct LinuxProcessReader: ~Copyable {
         }
         (statFD, statmFD, ioFD, fdDirectoryFD, taskDirectoryFD) = files
         var clock = clockid_t()
-        cpuClock = !parsesStat && clock_getcpuclockid(pid, &clock) == 0 ? clock : nil
+        let hasClock = selection.cpu && !parsesStat && clock_getcpuclockid(pid, &clock) == 0
+        cpuClock = hasClock ? clock : nil
+        parsesStatPerSample = parsesStat || (selection.cpu && !hasClock)
         self.pid = pid
         self.countsFDEntries = countsFDEntries
         self.buffer = buffer
@@ -96,19 +100,22 @@ struct LinuxProcessReader: ~Copyable {
     @inline(__always)
     static func clockSeconds() -> Double { SystemConstants.bootClockSeconds() }
 
-    /// Updates `reading` with the selected figures (CPU time, RSS and uptime always). Throws
+    /// Updates `reading` with the selected figures (RSS and uptime always; CPU time unless CPU is not
+    /// selected, then `cpuSeconds` keeps its value). Throws
     /// `processGone` once the process has exited (including while it is a zombie: its figures are no
     /// longer its own).
     func read(into reading: inout RawProcessReading, selection: MetricSelection) throws(MonitoringError) {
-        if let cpuClock {
-            var cpu = timespec()
-            guard clock_gettime(cpuClock, &cpu) == 0 else { throw MonitoringError.processGone(pid: pid) }
+        if parsesStatPerSample {
+            try readStat(into: &reading)
+        } else {
+            if let cpuClock {
+                var cpu = timespec()
+                guard clock_gettime(cpuClock, &cpu) == 0 else { throw MonitoringError.processGone(pid: pid) }
+                reading.cpuSeconds = Double(cpu.tv_sec) + Double(cpu.tv_nsec) / 1_000_000_000
+            }
             reading.clockSeconds = Self.clockSeconds()
-            reading.cpuSeconds = Double(cpu.tv_sec) + Double(cpu.tv_nsec) / 1_000_000_000
             try readStatm(into: &reading)
             reading.uptimeSeconds = max(0, reading.clockSeconds - startSeconds)
-        } else {
-            try readStat(into: &reading)
         }
         if taskDirectoryFD >= 0 {
             reading.threadCount = max(0, try fileStatus(taskDirectoryFD, "task").nlink - 2)

@@ -13,6 +13,7 @@ public enum MonitoringError: Error, Sendable, Equatable, CustomStringConvertible
     /// `EINVAL`); `path` names the file.
     case unreadable(path: String, errno: Int32)
 
+    /// A sentence naming the process or file and the reason.
     public var description: String {
         switch self {
         case .processGone(let pid):

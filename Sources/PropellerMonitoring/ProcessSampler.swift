@@ -59,7 +59,8 @@ public final class ProcessSampler {
         previousClockSeconds = reading.clockSeconds
     }
 
-    /// User + system CPU time of the process, in seconds, at the last reading (`init` or `sample()`).
+    /// User + system CPU time of the process, in seconds, at the last reading (`init` or `sample()`);
+    /// 0 when the selection leaves CPU out (it is then not read).
     ///
     /// Lets a caller compute the final sample from the CPU time reported by `wait4` after the process
     /// is gone.

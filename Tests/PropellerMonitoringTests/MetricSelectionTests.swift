@@ -34,6 +34,16 @@ struct MetricSelectionTests {
         #expect(sample.fileDescriptorCount == nil)
     }
 
+    @Test("with collect_cpu false the CPU time is not read and cpu_percent is absent")
+    func noCPU() throws {
+        let sampler = try ProcessSampler(pid: getpid(), selection: MetricSelection(cpu: false))
+        let sample = try sampler.sample()
+        #expect(sample.cpuPercent == nil)
+        #expect(sampler.lastCPUSeconds == 0)
+        #expect(sample.memoryBytes != nil)
+        #expect(sample.threadCount != nil)
+    }
+
     @Test("with collect_disk_io false the sample's JSON has no disk_* keys")
     func noDiskKeys() throws {
         var profile = MonitoringProfile.standard

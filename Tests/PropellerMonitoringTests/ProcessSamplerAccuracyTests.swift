@@ -75,11 +75,12 @@ struct ProcessSamplerAccuracyTests {
         let bytes = Double(try #require(sample.memoryBytes))
         #expect(abs(bytes - held) <= 0.10 * held, "memory_bytes \(bytes)")
         let statusRSS = try #require(ProcFixture.statusKibibytes("VmRSS", pid: probe.pid)) * 1024
-        #expect(abs(bytes - Double(statusRSS)) <= 256 * 1024, "VmRSS \(statusRSS)")
+        // The kernel's per-CPU RSS counters make some readers approximate: compare loosely.
+        #expect(abs(bytes - Double(statusRSS)) <= 0.02 * held, "VmRSS \(statusRSS)")
 
         let viaStat = try ProcessSampler(pid: probe.pid, selection: .all, countsFDEntries: false, parsesStat: true)
         let statBytes = Double(try #require(try viaStat.sample().memoryBytes))
-        #expect(abs(bytes - statBytes) <= 256 * 1024, "rss from stat \(statBytes)")
+        #expect(abs(statBytes - held) <= 0.10 * held, "rss from stat \(statBytes)")
 
         let memTotal = Double(try #require(ProcFixture.memTotalBytes()))
         let percent = try #require(sample.memoryPercent)

@@ -55,5 +55,6 @@ public struct CProgramError: Error, CustomStringConvertible {
     /// What the compiler printed.
     public let output: String
 
+    /// The program's name and the compiler's output.
     public var description: String { "compiling \(name) with cc failed:\n\(output)" }
 }

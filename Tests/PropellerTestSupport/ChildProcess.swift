@@ -134,6 +134,7 @@ public enum ChildProcessError: Error, CustomStringConvertible {
     /// The child did not answer in time.
     case timeout(pid: Int32)
 
+    /// A sentence naming the child and what went wrong.
     public var description: String {
         switch self {
         case .spawn(let code): return "cannot start the child process: \(String(cString: strerror(code)))"

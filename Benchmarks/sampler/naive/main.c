@@ -1,14 +1,16 @@
-// The comparison samplers of Benchmarks/sampler, in C: every full sample reads the same figures as
-// ProcessSampler (utime+stime, num_threads, starttime and rss from /proc/PID/stat; read_bytes and
-// write_bytes from /proc/PID/io; the open fd count from /proc/PID/fd).
+// The comparison samplers of Benchmarks/sampler, in C. Every full sample gets the same figures as
+// ProcessSampler: CPU time (user+system), RSS, num_threads, uptime, read_bytes/write_bytes and the
+// open fd count.
 //
 //   naive-sampler PID COUNT MODE
-//     naive    open/read/close stat and io each time, count the fd directory's entries (readdir)
-//     statsize open/read/close stat and io each time, fd count from stat("/proc/PID/fd").st_size
-//     kept     files opened once, re-read with pread at offset 0, fstat of the fd directory
-//              (the system-call floor; what ProcessSampler does)
+//     naive      the naive way: open/read/close /proc/PID/stat and io each time, count fd/ entries
+//     kept-stat  stat, io and fd/ opened once; pread at offset 0 + fstat(fd/) (the floor of the
+//                stat-based method, ~2.5 us in NOTES.md)
+//     naive-ours ProcessSampler's sources opened each time: CPU clock, open/read/close statm and io,
+//                stat() of task/ (nlink) and fd/ (size)
+//     kept-ours  ProcessSampler's method in C: CPU clock, kept-open statm and io, fstat of task/ and fd/
 //
-// Prints "median_ns N" and "p90_ns N" over COUNT timed samples (after a short warm-up).
+// Prints "median_ns N" and "p90_ns N" over COUNT timed samples (after a warm-up of COUNT/10).
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <fcntl.h>
@@ -74,28 +76,55 @@ static ssize_t read_file(const char *path) {
     return n;
 }
 
-static char stat_path[64], io_path[64], fd_path[64];
-static int stat_fd = -1, io_fd = -1, fd_dir_fd = -1;
+static char stat_path[64], statm_path[64], io_path[64], fd_path[64], task_path[64];
+static int stat_fd = -1, statm_fd = -1, io_fd = -1, fd_dir_fd = -1, task_fd = -1;
+static clockid_t cpu_clock;
+static double start_seconds;
 
-static int sample_open_close(struct sample *out, int count_entries) {
+static int parse_statm(const char *text, struct sample *out) {
+    char *end;
+    long long size = strtoll(text, &end, 10);
+    long long resident = strtoll(end, NULL, 10);
+    if (size <= 0) return -1;
+    out->rss_bytes = resident * page_size;
+    return 0;
+}
+
+static int sample_ours(struct sample *out, int kept) {
+    struct timespec cpu;
+    if (clock_gettime(cpu_clock, &cpu) != 0) return -1;
+    double now = clock_seconds(CLOCK_BOOTTIME);
+    out->cpu_seconds = (double)cpu.tv_sec + (double)cpu.tv_nsec / 1e9;
+    out->uptime_seconds = now - start_seconds;
+    ssize_t n = kept ? pread(statm_fd, buffer, sizeof buffer - 1, 0) : read_file(statm_path);
+    if (n <= 0) return -1;
+    buffer[n] = 0;
+    if (parse_statm(buffer, out) != 0) return -1;
+    struct stat info;
+    if ((kept ? fstat(task_fd, &info) : stat(task_path, &info)) != 0) return -1;
+    out->threads = (long long)info.st_nlink - 2;
+    n = kept ? pread(io_fd, buffer, sizeof buffer - 1, 0) : read_file(io_path);
+    if (n <= 0) return -1;
+    buffer[n] = 0;
+    if (parse_io(buffer, out) != 0) return -1;
+    if ((kept ? fstat(fd_dir_fd, &info) : stat(fd_path, &info)) != 0) return -1;
+    out->fds = info.st_size;
+    return 0;
+}
+
+static int sample_naive(struct sample *out) {
     ssize_t n = read_file(stat_path);
     if (n <= 0 || parse_stat(buffer, n, out) != 0) return -1;
     if (read_file(io_path) <= 0 || parse_io(buffer, out) != 0) return -1;
-    if (count_entries) {
-        DIR *dir = opendir(fd_path);
-        if (!dir) return -1;
-        long long fds = 0;
-        struct dirent *entry;
-        while ((entry = readdir(dir)) != NULL) {
-            if (entry->d_name[0] != '.') fds++;
-        }
-        closedir(dir);
-        out->fds = fds;
-    } else {
-        struct stat info;
-        if (stat(fd_path, &info) != 0) return -1;
-        out->fds = info.st_size;
+    DIR *dir = opendir(fd_path);
+    if (!dir) return -1;
+    long long fds = 0;
+    struct dirent *entry;
+    while ((entry = readdir(dir)) != NULL) {
+        if (entry->d_name[0] != '.') fds++;
     }
+    closedir(dir);
+    out->fds = fds;
     return 0;
 }
 
@@ -119,7 +148,7 @@ static int compare(const void *a, const void *b) {
 
 int main(int argc, char **argv) {
     if (argc != 4) {
-        fprintf(stderr, "usage: %s PID COUNT naive|statsize|kept\n", argv[0]);
+        fprintf(stderr, "usage: %s PID COUNT naive|kept-stat|naive-ours|kept-ours\n", argv[0]);
         return 2;
     }
     int pid = atoi(argv[1]);
@@ -132,27 +161,40 @@ int main(int argc, char **argv) {
     ticks_per_second = (double)sysconf(_SC_CLK_TCK);
     page_size = sysconf(_SC_PAGESIZE);
     snprintf(stat_path, sizeof stat_path, "/proc/%d/stat", pid);
+    snprintf(statm_path, sizeof statm_path, "/proc/%d/statm", pid);
     snprintf(io_path, sizeof io_path, "/proc/%d/io", pid);
     snprintf(fd_path, sizeof fd_path, "/proc/%d/fd", pid);
-    int kept = strcmp(mode, "kept") == 0;
-    int entries = strcmp(mode, "naive") == 0;
-    if (!kept && !entries && strcmp(mode, "statsize") != 0) {
-        fprintf(stderr, "MODE must be naive, statsize or kept, got %s\n", mode);
+    snprintf(task_path, sizeof task_path, "/proc/%d/task", pid);
+    int kind = strcmp(mode, "naive") == 0 ? 0 : strcmp(mode, "kept-stat") == 0 ? 1
+             : strcmp(mode, "naive-ours") == 0 ? 2 : strcmp(mode, "kept-ours") == 0 ? 3 : -1;
+    if (kind < 0) {
+        fprintf(stderr, "MODE must be naive, kept-stat, naive-ours or kept-ours, got %s\n", mode);
         return 2;
     }
-    if (kept) {
+    struct sample s;
+    memset(&s, 0, sizeof s);
+    if (kind == 1 || kind == 3) {
         stat_fd = open(stat_path, O_RDONLY | O_CLOEXEC);
+        statm_fd = open(statm_path, O_RDONLY | O_CLOEXEC);
         io_fd = open(io_path, O_RDONLY | O_CLOEXEC);
         fd_dir_fd = open(fd_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (stat_fd < 0 || io_fd < 0 || fd_dir_fd < 0) { perror("open"); return 1; }
+        task_fd = open(task_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (stat_fd < 0 || statm_fd < 0 || io_fd < 0 || fd_dir_fd < 0 || task_fd < 0) { perror("open"); return 1; }
+    }
+    if (kind >= 2) {  // start time once, CPU clock of the process
+        ssize_t n = read_file(stat_path);
+        if (n <= 0 || parse_stat(buffer, n, &s) != 0 || clock_getcpuclockid(pid, &cpu_clock) != 0) {
+            fprintf(stderr, "cannot read pid %d\n", pid);
+            return 1;
+        }
+        start_seconds = clock_seconds(CLOCK_BOOTTIME) - s.uptime_seconds;
     }
     long long *timings = malloc(sizeof(long long) * (size_t)count);
-    struct sample s;
     long long checksum = 0;
     for (int i = -count / 10; i < count; i++) {
         struct timespec start, end;
         clock_gettime(CLOCK_MONOTONIC, &start);
-        int rc = kept ? sample_kept(&s) : sample_open_close(&s, entries);
+        int rc = kind == 0 ? sample_naive(&s) : kind == 1 ? sample_kept(&s) : sample_ours(&s, kind == 3);
         clock_gettime(CLOCK_MONOTONIC, &end);
         if (rc != 0) { fprintf(stderr, "sampling pid %d failed\n", pid); return 1; }
         checksum += s.threads + s.fds + s.rss_bytes;

@@ -8,6 +8,10 @@ struct Propeller: AsyncParsableCommand {
         commandName: "propeller",
         abstract: "Run WebAssembly tasks on proplets and monitor each one like an OS process.",
         version: PropellerVersion.current,
-        subcommands: [PropletCommand.self]
+        subcommands: [
+            DevCommand.self,
+            TaskCommand.self,
+            PropletCommand.self,
+        ]
     )
 }

@@ -1,0 +1,68 @@
+import Foundation
+import PropellerCore
+
+/// The `--demo` task: create and start the example module under the `intensive` profile, then print
+/// each new sample as it is stored, until Ctrl-C.
+struct DemoTask {
+    let client: ManagerAPIClient
+    let modulePath: String
+
+    func run(until signals: ShutdownSignals) async throws {
+        guard FileManager.default.fileExists(atPath: modulePath) else {
+            throw CLIError(
+                description: "demo module \(modulePath) not found; run from the repository root or pass --demo-module"
+            )
+        }
+        let task = try await client.send(
+            "POST",
+            "tasks",
+            body: .object([
+                "name": .string("_start"),
+                "file": .string(try ModuleFile.base64(path: modulePath)),
+                "daemon": .bool(true),
+                "monitoring_profile": .string("intensive"),
+            ])
+        )
+        let id = task["id"]?.text ?? ""
+        try await startWhenAPropletIsLive(id, signals: signals)
+        print("demo task \(id) started (profile intensive); samples as they arrive:")
+        var lastTimestamp = ""
+        while !(await signals.wait(for: .milliseconds(500))) {
+            guard
+                let page = try? await client.send(
+                    "GET",
+                    "tasks/\(id)/metrics",
+                    query: ["order": "desc", "limit": "5"]
+                )
+            else { continue }
+            let fresh = page["metrics"]?.elements.reversed().filter { ($0["timestamp"]?.text ?? "") > lastTimestamp }
+            for sample in fresh ?? [] {
+                lastTimestamp = sample["timestamp"]?.text ?? lastTimestamp
+                let metrics = sample["metrics"]
+                let cpu = metrics?["cpu_percent"]?.doubleValue.map { String(format: "%5.1f", $0) } ?? "-"
+                print(
+                    "\(lastTimestamp)  cpu \(cpu)%  memory \(Table.bytes(metrics?["memory_bytes"]?.doubleValue))"
+                        + "  threads \(metrics?["thread_count"]?.text ?? "-")"
+                        + "  fds \(metrics?["file_descriptor_count"]?.text ?? "-")"
+                        + "  uptime \(metrics?["uptime_seconds"]?.text ?? "-")s"
+                        + "  samples \(sample["aggregated"]?["sample_count"]?.text ?? "-")"
+                )
+            }
+        }
+        _ = try? await client.send("POST", "tasks/\(id)/stop", body: .object([:]))
+    }
+
+    /// The proplet registers a moment after the manager is up: retry the start while it answers 503.
+    private func startWhenAPropletIsLive(_ id: String, signals: ShutdownSignals) async throws {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while true {
+            do {
+                try await client.send("POST", "tasks/\(id)/start", body: .object([:]))
+                return
+            } catch let error as CLIError where error.description.contains("HTTP 503") {
+                guard ContinuousClock.now < deadline else { throw error }
+                if await signals.wait(for: .milliseconds(300)) { throw CLIError(description: "interrupted") }
+            }
+        }
+    }
+}

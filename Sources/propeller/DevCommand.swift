@@ -1,0 +1,106 @@
+import ArgumentParser
+import Foundation
+import PropellerCore
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `propeller dev`: the whole local stack — a Mosquitto broker, the manager and one proplet — with one
+/// set of settings, stopped cleanly on Ctrl-C.
+struct DevCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dev",
+        abstract: "Run a local broker, manager and proplet together (Ctrl-C stops everything)."
+    )
+
+    @Option(help: "Use this existing broker instead of starting Mosquitto.")
+    var mqttURL: String?
+    @Option(help: "Port for the Mosquitto broker this command starts (a free port is used if it is taken).")
+    var mqttPort = 1883
+    @Option(help: "Port of the manager's REST API.")
+    var httpPort = 7070
+    @Option(help: "Directory for the database, the proplet's state and the logs.")
+    var dataDir = ".propeller"
+    @Flag(help: "Also create and start an example task with the intensive profile and print its samples.")
+    var demo = false
+    @Option(help: "The module of the demo task.")
+    var demoModule = "Examples/demo.wat"
+
+    func run() async throws {
+        let stack = DevStack(dataDir: URL(fileURLWithPath: dataDir).standardizedFileURL)
+        let signals = ShutdownSignals()
+        do {
+            let brokerURL = try mqttURL ?? stack.startBroker(preferredPort: mqttPort)
+            let managerURL = "http://127.0.0.1:\(httpPort)"
+            try stack.startManager(brokerURL: brokerURL, httpPort: httpPort)
+            try stack.startProplet(brokerURL: brokerURL)
+            let client = try ManagerAPIClient(baseURL: managerURL)
+            try await stack.waitForManager(client, signals: signals)
+            print(
+                """
+                propeller dev is running
+                  MQTT broker   \(brokerURL)\(mqttURL == nil ? "  (log: \(stack.logPath("mosquitto")))" : "")
+                  manager API   \(managerURL)  (log: \(stack.logPath("manager")))
+                  proplet       log: \(stack.logPath("proplet"))
+                  metrics       mosquitto_sub -h 127.0.0.1 -p \(URL(string: brokerURL)?.port ?? 1883) -t 'm/+/c/+/metrics/#' -v
+                Press Ctrl-C to stop.
+                """
+            )
+            if demo {
+                try await DemoTask(client: client, modulePath: demoModule).run(until: signals)
+            } else {
+                await signals.wait()
+            }
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            stack.stopAll()
+            throw ExitCode.failure
+        }
+        print("\nstopping…")
+        stack.stopAll()
+        print("stopped")
+    }
+}
+
+/// Catches SIGINT and SIGTERM (Ctrl-C) instead of dying, so the children can be stopped first.
+final class ShutdownSignals: Sendable {
+    private let sources: Mutex<[any DispatchSourceSignal]>
+    private let flag: Atomic<Bool>
+
+    init() {
+        let flag = Atomic<Bool>(false)
+        var sources: [any DispatchSourceSignal] = []
+        self.flag = flag
+        for signalNumber in [SIGINT, SIGTERM] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            sources.append(source)
+        }
+        self.sources = Mutex(sources)
+        self.sources.withLock { list in
+            for source in list {
+                source.setEventHandler { [weak self] in self?.flag.store(true, ordering: .releasing) }
+                source.resume()
+            }
+        }
+    }
+
+    /// Whether a signal has arrived.
+    var received: Bool { flag.load(ordering: .acquiring) }
+
+    /// Suspends until a signal arrives.
+    func wait() async {
+        while !received { try? await Task.sleep(for: .milliseconds(100)) }
+    }
+
+    /// Suspends until a signal arrives or the duration passes; true when a signal arrived.
+    func wait(for duration: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + duration
+        while !received && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: min(.milliseconds(100), deadline - ContinuousClock.now))
+        }
+        return received
+    }
+}

@@ -1,0 +1,122 @@
+import Foundation
+import PropellerCore
+import PropellerTestSupport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// A running `propeller dev` (broker, manager, proplet) on free loopback ports in a temporary directory.
+struct DevStack {
+    let process: Process
+    let managerURL: String
+    let mqttPort: Int
+    let dataDir: URL
+    let logURL: URL
+
+    /// The stack's own output so far (for failure messages).
+    var log: String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
+
+    /// Sends an HTTP request to the manager; returns the status and the decoded JSON body.
+    func request(_ method: String, _ path: String, body: String? = nil) async throws -> (Int, JSONValue) {
+        var request = URLRequest(url: URL(string: managerURL + path)!)
+        request.httpMethod = method
+        if let body {
+            request.httpBody = Data(body.utf8)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        let value = (try? JSONDecoder().decode(JSONValue.self, from: data)) ?? .null
+        return (status, value)
+    }
+}
+
+/// Starts `propeller dev`, waits until the manager answers and a proplet is alive, runs the body, then
+/// sends SIGINT and checks that the stack and every process it started are gone.
+func withDevStack<T>(
+    demo: Bool = false,
+    _ body: (DevStack) async throws -> T
+) async throws -> T {
+    let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("propeller-dev-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dataDir, withIntermediateDirectories: true)
+    let httpPort = freeLoopbackPort()
+    let mqttPort = freeLoopbackPort()
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: BinaryLocator.path(of: "propeller"))
+    process.arguments =
+        ["dev", "--http-port", String(httpPort), "--mqtt-port", String(mqttPort), "--data-dir", dataDir.path]
+        + (demo ? ["--demo"] : [])
+    process.currentDirectoryURL = repositoryRoot
+    let logURL = dataDir.appendingPathComponent("dev.out")
+    _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
+    let logHandle = try FileHandle(forWritingTo: logURL)
+    process.standardOutput = logHandle
+    process.standardError = logHandle
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    let stack = DevStack(
+        process: process,
+        managerURL: "http://127.0.0.1:\(httpPort)",
+        mqttPort: mqttPort,
+        dataDir: dataDir,
+        logURL: logURL
+    )
+    defer {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        try? FileManager.default.removeItem(at: dataDir)
+    }
+    try await waitUntilReady(stack)
+    let result = try await body(stack)
+    let spawned = descendants(of: process.processIdentifier)
+    kill(process.processIdentifier, SIGINT)
+    let deadline = ContinuousClock.now + .seconds(20)
+    while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+    guard !process.isRunning else { throw HarnessError("propeller dev did not exit within 20 s of SIGINT") }
+    try await Task.sleep(for: .milliseconds(200))
+    let survivors = spawned.filter(isAlive)
+    guard survivors.isEmpty else {
+        for pid in survivors { kill(pid, SIGKILL) }
+        throw HarnessError("processes left running after SIGINT: \(survivors)")
+    }
+    return result
+}
+
+private func waitUntilReady(_ stack: DevStack) async throws {
+    let deadline = ContinuousClock.now + .seconds(60)
+    while ContinuousClock.now < deadline {
+        guard stack.process.isRunning else { throw HarnessError("propeller dev exited early:\n\(stack.log)") }
+        if let (status, page) = try? await stack.request("GET", "/proplets"), status == 200,
+            page["proplets"]?.elements.contains(where: { $0["alive"] == .bool(true) }) == true
+        {
+            return
+        }
+        try await Task.sleep(for: .milliseconds(200))
+    }
+    throw HarnessError("propeller dev was not ready within 60 s:\n\(stack.log)")
+}
+
+struct HarnessError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension JSONValue {
+    subscript(key: String) -> JSONValue? {
+        if case .object(let object) = self { return object[key] }
+        return nil
+    }
+
+    var elements: [JSONValue] {
+        if case .array(let items) = self { return items }
+        return []
+    }
+
+    var string: String? {
+        if case .string(let text) = self { return text }
+        return nil
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import PropellerCore
+import PropellerTestSupport
+import Testing
+import WAT
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite("propeller dev and the README tour", .timeLimit(.minutes(5)))
+struct READMETourTests {
+    /// The shell blocks between `<!-- tour:begin -->` and `<!-- tour:end -->` in README.md, in order.
+    static func tourScript() throws -> String {
+        let readme = try String(contentsOf: repositoryRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        guard let begin = readme.range(of: "<!-- tour:begin -->"), let end = readme.range(of: "<!-- tour:end -->")
+        else { throw HarnessError("README.md has no tour markers") }
+        var blocks: [String] = []
+        var current: [Substring]?
+        for line in readme[begin.upperBound..<end.lowerBound].split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("```sh") {
+                current = []
+            } else if line.hasPrefix("```"), let lines = current {
+                blocks.append(lines.joined(separator: "\n"))
+                current = nil
+            } else {
+                current?.append(line)
+            }
+        }
+        return blocks.joined(separator: "\n")
+    }
+
+    @Test("the README's curl tour runs as written against a live propeller dev, and SIGINT stops everything")
+    func tour() async throws {
+        let script = try Self.tourScript()
+        #expect(script.contains("curl"))
+        try await withDevStack { stack in
+            let result = try await runCommand(
+                "/bin/bash",
+                ["-c", "set -euo pipefail\n" + script],
+                environment: ["MANAGER": stack.managerURL],
+                directory: repositoryRoot,
+                timeout: .seconds(120)
+            )
+            #expect(
+                result.status == 0,
+                "tour failed:\n\(result.stdout)\n\(result.stderr)\n--- dev log ---\n\(stack.log)"
+            )
+            // Leave a daemon running so shutdown must also stop the proplet's task processes.
+            let demo = try String(
+                contentsOf: repositoryRoot.appendingPathComponent("Examples/demo.wat"),
+                encoding: .utf8
+            )
+            let wasm = try wat2wasm(demo)
+            let (created, task) = try await stack.request(
+                "POST",
+                "/tasks",
+                body: #"{"name":"_start","daemon":true,"file":"\#(Data(wasm).base64EncodedString())"}"#
+            )
+            #expect(created == 201)
+            let id = try #require(task["id"]?.string)
+            let (started, _) = try await stack.request("POST", "/tasks/\(id)/start", body: "{}")
+            #expect(started == 200)
+        }
+    }
+
+    @Test("--demo starts the intensive example task and prints its samples as they arrive")
+    func demo() async throws {
+        try await withDevStack(demo: true) { stack in
+            let deadline = ContinuousClock.now + .seconds(30)
+            var lines: [Substring] = []
+            while ContinuousClock.now < deadline {
+                lines = stack.log.split(separator: "\n").filter { $0.contains(" cpu ") && $0.contains(" memory ") }
+                if lines.count >= 3 { break }
+                try await Task.sleep(for: .milliseconds(250))
+            }
+            #expect(lines.count >= 3, "demo printed too few samples:\n\(stack.log)")
+            #expect(stack.log.contains("profile intensive"))
+        }
+    }
+}

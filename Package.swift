@@ -36,6 +36,8 @@ let package = Package(
             providers: [.apt(["libmosquitto-dev"])]
         ),
 
+        .target(name: "CProcessControl"),
+
         // MARK: Libraries
         .target(
             name: "PropellerCore",
@@ -108,7 +110,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "propeller-wasm",
-            dependencies: ["PropellerCore", "PropellerWasm"],
+            dependencies: ["CProcessControl", "PropellerCore", "PropellerWasm"],
             swiftSettings: swiftSettings
         ),
 

@@ -33,9 +33,6 @@ extension SQLiteStore {
                 }
             }
         }
-        if removed > 0 {
-            logger.info("retention removed samples", metadata: ["store.removed": "\(removed)"])
-        }
         return removed
     }
 

@@ -32,7 +32,12 @@ public final class SQLiteStore: Store {
             configuration.label = "propeller.store"
             configuration.busyMode = .timeout(5)
             configuration.prepareDatabase { db in
-                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+                // NORMAL: no fsync per commit in WAL mode (crash-safe, not power-loss-safe for the last
+                // commits). A 32 MiB cache holds the hot leaf page of every series; checkpointing every
+                // 10,000 pages (≈ 40 MiB of WAL) writes a page rewritten by consecutive batches once.
+                try db.execute(
+                    sql: "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -32768; PRAGMA wal_autocheckpoint = 10000"
+                )
             }
             let pool = try DatabasePool(path: path, configuration: configuration)
             try Self.migrator.migrate(pool)
@@ -55,7 +60,7 @@ public final class SQLiteStore: Store {
         }
     }
 
-    /// Closes the database (checkpointing the WAL). Later calls on this store fail with
+    /// Checkpoints the WAL into the main file and closes the database. Later calls on this store fail with
     /// `StoreError.database`. Call it at shutdown, once no other call is in flight; releasing the
     /// store closes it too.
     public func close() throws {
@@ -64,6 +69,13 @@ public final class SQLiteStore: Store {
             return closed
         }
         guard !wasClosed else { return }
+        do {
+            // Readers close last and read-only connections never checkpoint: fold the WAL back into
+            // the main file now, so a closed database is one self-contained file.
+            try database.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
+        } catch {
+            logger.warning("store checkpoint failed", metadata: ["error": "\(Self.reason(error))"])
+        }
         do {
             try database.close()
         } catch {

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import PropellerCore
 import PropellerManager
 import Testing
@@ -61,6 +62,42 @@ struct SQLiteStoreFileTests {
             // Reopening again (migrations already applied) is fine too.
             try reopened.close()
             #expect(try await SQLiteStore(path: path, logger: .quiet).task(id: "task-0") == tasks[0])
+        }
+    }
+
+    @Test("samples are typed columns keyed by (task_id, timestamp_us), and a range query searches that key")
+    func typedSampleSchema() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("schema.db").path
+            let store = try SQLiteStore(path: path, logger: .quiet)
+            try await store.insertTaskSamples([F.sample("t-1", at: 1)])
+            try store.close()
+
+            let queue = try DatabaseQueue(path: path)
+            try await queue.read { db in
+                // (name, declared type, position in the primary key or 0)
+                let columns = try Row.fetchAll(db, sql: "PRAGMA table_info(task_samples)").map { row in
+                    (name: row["name"] as String, type: row["type"] as String, key: row["pk"] as Int)
+                }
+                let types = Dictionary(uniqueKeysWithValues: columns.map { ($0.name, $0.type) })
+                #expect(types["timestamp_us"] == "INTEGER")
+                #expect(types["cpu_percent"] == "REAL")
+                #expect(types["memory_bytes"] == "INTEGER")
+                #expect(types["fd_count"] == "INTEGER")
+                let key = columns.filter { $0.key > 0 }.sorted { $0.key < $1.key }.map(\.name)
+                #expect(key == ["task_id", "timestamp_us"])
+
+                let plan = try Row.fetchAll(
+                    db,
+                    sql: """
+                        EXPLAIN QUERY PLAN SELECT cpu_percent FROM task_samples
+                        WHERE task_id = 't-1' AND timestamp_us BETWEEN 0 AND 10 ORDER BY timestamp_us DESC LIMIT 100
+                        """
+                ).map { row -> String in row["detail"] }.joined(separator: "; ")
+                #expect(plan.contains("SEARCH task_samples USING PRIMARY KEY"), "\(plan)")
+                #expect(!plan.contains("TEMP B-TREE"), "\(plan)")
+            }
+            try queue.close()
         }
     }
 

@@ -77,42 +77,79 @@ let store = try SQLiteStore(path: options.database, logger: Logger(label: "bench
 
 // Fill: sample i of every task at start + i·interval, written in batches as ingestion would.
 var random = SystemRandomNumberGenerator()
-var pending: [TaskSample] = []
-pending.reserveCapacity(options.batch)
-var stored = 0
 let clock = ContinuousClock()
-let fillStarted = clock.now
-for step in 0..<options.samplesPerTask {
-    let timestamp = start.adding(seconds: Double(step) * interval)
-    for (index, taskID) in taskIDs.enumerated() {
-        let cpu = Double.random(in: 0...200, using: &random)
-        pending.append(
-            TaskSample(
-                taskID: taskID,
-                propletID: "proplet-\(index % 10)",
-                metrics: ProcessMetrics(
-                    cpuPercent: cpu,
-                    memoryBytes: Int64.random(in: 10_000_000...200_000_000, using: &random),
-                    memoryPercent: cpu / 20,
-                    diskReadBytes: Int64(step) * 4096,
-                    diskWriteBytes: Int64(step) * 1024,
-                    uptimeSeconds: Int64(Double(step) * interval),
-                    threadCount: 4,
-                    fileDescriptorCount: 12
-                ),
-                aggregated: AggregatedMetrics(avgCPUUsage: cpu, maxCPUUsage: cpu, sampleCount: Int64(step + 1)),
-                timestamp: timestamp
-            )
-        )
-        if pending.count == options.batch {
-            stored += try await store.insertTaskSamples(pending)
-            pending.removeAll(keepingCapacity: true)
+
+func seconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+}
+
+func sample(_ taskID: String, proplet: Int, step: Int) -> TaskSample {
+    let cpu = Double.random(in: 0...200)
+    return TaskSample(
+        taskID: taskID,
+        propletID: "proplet-\(proplet)",
+        metrics: ProcessMetrics(
+            cpuPercent: cpu,
+            memoryBytes: Int64.random(in: 10_000_000...200_000_000),
+            memoryPercent: cpu / 20,
+            diskReadBytes: Int64(step) * 4096,
+            diskWriteBytes: Int64(step) * 1024,
+            uptimeSeconds: Int64(Double(step) * interval),
+            threadCount: 4,
+            fileDescriptorCount: 12
+        ),
+        aggregated: AggregatedMetrics(avgCPUUsage: cpu, maxCPUUsage: cpu, sampleCount: Int64(step + 1)),
+        timestamp: start.adding(seconds: Double(step) * interval)
+    )
+}
+
+/// CPU seconds (user + system) this process has used so far: on a shared machine, work per CPU
+/// second is steadier than work per wall second.
+func cpuSeconds() -> Double {
+    var usage = rusage()
+    #if os(Linux)
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    #else
+    getrusage(RUSAGE_SELF, &usage)
+    #endif
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+        + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+}
+
+/// Stores `steps` samples of every task, interleaved across tasks, in batches; returns
+/// (stored, wall seconds, CPU seconds).
+func fill(_ store: SQLiteStore, tasks: [String], steps: Int) async throws -> (Int, Double, Double) {
+    var pending: [TaskSample] = []
+    pending.reserveCapacity(options.batch)
+    var stored = 0
+    let began = clock.now
+    let cpuBegan = cpuSeconds()
+    for step in 0..<steps {
+        for (index, taskID) in tasks.enumerated() {
+            pending.append(sample(taskID, proplet: index % 10, step: step))
+            if pending.count == options.batch {
+                stored += try await store.insertTaskSamples(pending)
+                pending.removeAll(keepingCapacity: true)
+            }
         }
     }
+    stored += try await store.insertTaskSamples(pending)
+    return (stored, seconds(clock.now - began), cpuSeconds() - cpuBegan)
 }
-stored += try await store.insertTaskSamples(pending)
-let fillElapsed = (clock.now - fillStarted).components
-let fillSeconds = Double(fillElapsed.seconds) + Double(fillElapsed.attoseconds) / 1e18
+
+let (stored, fillSeconds, fillCPU) = try await fill(store, tasks: taskIDs, steps: options.samplesPerTask)
+
+// The same number of samples from only 10 tasks (an ingestion flood from a few tasks), in a second file.
+let fewStore = try SQLiteStore(
+    path: options.database + "-few",
+    logger: Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() }
+)
+let (fewStored, fewSeconds, fewCPU) = try await fill(
+    fewStore,
+    tasks: Array(taskIDs.prefix(10)),
+    steps: options.tasks * options.samplesPerTask / 10
+)
+try fewStore.close()
 
 // Queries: a warm-up pass, then the measured passes over random tasks.
 let span = Double(options.samplesPerTask) * interval
@@ -162,10 +199,23 @@ for pass in 0..<2 {
         }
     }
 }
+// Retention: a pass with nothing to drop (the scan that finds series to trim), then a cap that drops
+// the oldest 10 % of every task.
+let lastSample = start.adding(seconds: span)
+var began = clock.now
+let keptAll = try await store.applyRetention(RetentionPolicy(), now: lastSample)
+let scanSeconds = seconds(clock.now - began)
+let cap = options.samplesPerTask * 9 / 10
+began = clock.now
+let dropped = try await store.applyRetention(RetentionPolicy(maxSamplesPerSeries: cap), now: lastSample)
+let dropSeconds = seconds(clock.now - began)
 try store.close()  // checkpoints the WAL into the main file
-let fileBytes = (try? FileManager.default.attributesOfItem(atPath: options.database)[.size] as? Int) ?? 0
+let fileBytes = ["", "-wal"].reduce(0) { total, suffix in
+    total + ((try? FileManager.default.attributesOfItem(atPath: options.database + suffix)[.size] as? Int) ?? 0)
+}
 
 let target = 10.0
+let loadAverage = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").first ?? "?"
 print("## Store query latency (SQLite, \(stored.formatted()) samples over \(options.tasks) tasks)")
 print()
 print(
@@ -175,6 +225,8 @@ print(
 print("Each query is what `GET /tasks/{id}/metrics?limit=100` asks of the store: one page of 100 samples")
 print("plus the aggregate (avg/max/p50/p95/totals) over **all** samples of the task in the range;")
 print("\(options.queries) random tasks per row after a warm-up. Store calls only: the HTTP layer adds its own cost.")
+print("SQLite in WAL mode, `synchronous=NORMAL`, 32 MiB page cache per connection; one process, no other load")
+print("than the machine's own (1-minute load average at the end: \(loadAverage)).")
 print()
 print(
     "| query | samples aggregated (mean) | page p50 ms | aggregate p50 ms | total p50 ms | total p99 ms | "
@@ -190,14 +242,29 @@ for scenario in scenarios {
     )
 }
 print()
-let rate = Double(stored) / fillSeconds
-print("| insert (batches of \(options.batch), one transaction each) | value |")
-print("|---|---:|")
-print("| samples stored | \(stored.formatted()) |")
-print("| wall time | \(format(fillSeconds, 1)) s |")
 print(
-    "| throughput | \(Int(rate).formatted()) samples/s (\(format(rate / 20_000, 1))× the 20,000/s ingestion target) |"
+    "| insert (batches of \(options.batch), one transaction each) | samples | wall s | samples/s (wall) "
+        + "| vs 20,000/s target | CPU s | samples per CPU-second |"
 )
+print("|---|---:|---:|---:|---:|---:|---:|")
+for (name, count, time, cpu) in [
+    ("interleaved over \(options.tasks) tasks (the database queried above)", stored, fillSeconds, fillCPU),
+    ("interleaved over 10 tasks (fresh file)", fewStored, fewSeconds, fewCPU),
+] {
+    let rate = Double(count) / time
+    print(
+        "| \(name) | \(count.formatted()) | \(format(time, 1)) | \(Int(rate).formatted()) | "
+            + "\(format(rate / 20_000, 1))× | \(format(cpu, 1)) | \(Int(Double(count) / cpu).formatted()) |"
+    )
+}
+print()
 print(
-    "| database file | \(format(Double(fileBytes) / 1_048_576, 0)) MiB (\(fileBytes / max(stored, 1)) bytes/sample) |"
+    "Database file + WAL after the fill: \(format(Double(fileBytes) / 1_048_576, 0)) MiB (\(fileBytes / max(stored, 1)) bytes/sample)."
+)
+print()
+print("| retention pass | samples removed | wall time |")
+print("|---|---:|---:|")
+print("| default policy (cap 100,000, 7 days): nothing to drop | \(keptAll) | \(format(scanSeconds * 1000, 0)) ms |")
+print(
+    "| cap \(cap) per task: oldest 10 % of every task | \(dropped.formatted()) | \(format(dropSeconds * 1000, 0)) ms |"
 )

@@ -85,6 +85,8 @@ public struct PropletService<C: Clock>: Service where C.Duration == Duration {
         return PubSubMessage(topic: topics.topic(.propletAlive), payload: payload, qos: .atLeastOnce)
     }
 
+    /// Subscribes to the manager's commands, registers, and serves until graceful shutdown (or the
+    /// command stream ends); then stops every task, waits for their results, and goes offline.
     public func run() async throws {
         logger.info(
             "proplet starting",

@@ -96,13 +96,19 @@ enum FakeRunner {
         esac
         """
 
-    /// Writes the script into `directory` and returns its path.
-    static func install(in directory: URL) throws -> String {
-        let url = directory.appendingPathComponent("fake-runner.sh")
-        try Data(script.utf8).write(to: url)
-        chmod(url.path, 0o755)
-        return url.path
-    }
+    /// The script's path: written once per test process, with a close-on-exec descriptor, before any
+    /// test spawns it. (A script written by each test while other tests spawn children fails to start
+    /// with ETXTBSY whenever a child inherits the still-open write descriptor.)
+    static let path: String = {
+        let path = NSTemporaryDirectory() + "propeller-fake-runner-\(getpid()).sh"
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o755)
+        precondition(fd >= 0, "cannot write \(path)")
+        let bytes = Array(script.utf8)
+        precondition(write(fd, bytes, bytes.count) == bytes.count, "cannot write \(path)")
+        close(fd)
+        chmod(path, 0o755)
+        return path
+    }()
 }
 
 /// One proplet under test on an in-memory bus, with a manual clock and scripted readings.
@@ -121,7 +127,7 @@ struct PropletHarness {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         configuration = PropletConfiguration()
         configuration.stateDirectory = directory.appendingPathComponent("state").path
-        configuration.runnerPath = try FakeRunner.install(in: directory)
+        configuration.runnerPath = FakeRunner.path
         configuration.monitoringEnabled = monitoringEnabled
         configuration.stopGracePeriod = .milliseconds(300)
         configuration.domainID = "d1"

@@ -92,6 +92,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        .target(
+            name: "PropellerRegistry",
+            dependencies: [
+                "PropellerCore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Executables
         .executableTarget(
             name: "propeller",
@@ -100,6 +109,7 @@ let package = Package(
                 "PropellerMonitoring",
                 "PropellerProplet",
                 "PropellerManager",
+                "PropellerRegistry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "WAT", package: "WasmKit"),
@@ -164,6 +174,12 @@ let package = Package(
                 "PropellerTestSupport",
                 .product(name: "WAT", package: "WasmKit"),
             ],
+            swiftSettings: swiftSettings
+        ),
+
+        .testTarget(
+            name: "PropellerRegistryTests",
+            dependencies: ["PropellerRegistry", "PropellerTestSupport"],
             swiftSettings: swiftSettings
         ),
 

@@ -16,6 +16,14 @@ public struct ModuleFetchStatistics: Sendable, Equatable {
     public var manifestDownloads = 0
     /// Plain http(s) URL downloads.
     public var urlDownloads = 0
+
+    /// Counters with the given values (zero by default).
+    public init(cacheHits: Int = 0, blobDownloads: Int = 0, manifestDownloads: Int = 0, urlDownloads: Int = 0) {
+        self.cacheHits = cacheHits
+        self.blobDownloads = blobDownloads
+        self.manifestDownloads = manifestDownloads
+        self.urlDownloads = urlDownloads
+    }
 }
 
 /// Fetches Wasm modules named by a task's `image_url`: an http(s) URL, or an OCI reference pulled from a

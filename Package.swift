@@ -184,5 +184,14 @@ let package = Package(
         ),
 
         // MARK: Benchmarks (each helper appends its own executable targets below this line)
+        .executableTarget(
+            name: "module-fetch-bench",
+            dependencies: [
+                "PropellerRegistry",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/module-fetch/Sources/module-fetch-bench",
+            swiftSettings: swiftSettings
+        ),
     ]
 )

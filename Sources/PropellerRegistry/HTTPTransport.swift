@@ -65,6 +65,7 @@ private final class BoundedBodyCollector: NSObject, URLSessionDataDelegate, Send
         var response: HTTPURLResponse?
         var body: [UInt8] = []
         var failure: HTTPTransportError?
+        var challengeCancelled = false
     }
 
     private let limit: Int
@@ -123,6 +124,18 @@ private final class BoundedBodyCollector: NSObject, URLSessionDataDelegate, Send
         completionHandler(next)
     }
 
+    func urlSession(
+        _ session: URLSession,
+        task: URLSessionTask,
+        didReceive challenge: URLAuthenticationChallenge,
+        completionHandler: @escaping @Sendable (URLSession.AuthChallengeDisposition, URLCredential?) -> Void
+    ) {
+        // Registry challenges are answered by RegistryClient from the 401 response itself. FoundationNetworking
+        // hangs on `.performDefaultHandling` for a Basic challenge, so cancel and hand back the 401 instead.
+        state.withLock { $0.challengeCancelled = true }
+        completionHandler(.cancelAuthenticationChallenge, nil)
+    }
+
     func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
         let (continuation, result) = state.withLock { state in
             let continuation = state.continuation
@@ -130,7 +143,7 @@ private final class BoundedBodyCollector: NSObject, URLSessionDataDelegate, Send
             let result: Result<HTTPResponse, HTTPTransportError>
             if let failure = state.failure {
                 result = .failure(failure)
-            } else if let error {
+            } else if let error, !(state.challengeCancelled && state.response?.statusCode == 401) {
                 result = .failure(.failed(Self.reason(error)))
             } else if let response = state.response {
                 var headers: [String: String] = [:]

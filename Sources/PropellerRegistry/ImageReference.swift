@@ -81,7 +81,10 @@ public struct ImageReference: Sendable, Hashable, CustomStringConvertible {
         if let at = rest.firstIndex(of: "@") {
             let digest = String(rest[rest.index(after: at)...])
             guard Self.isDigest(digest) else {
-                throw .badReference(reference: text, reason: "digest must be sha256: followed by 64 lowercase hex digits")
+                throw .badReference(
+                    reference: text,
+                    reason: "digest must be sha256: followed by 64 lowercase hex digits"
+                )
             }
             self.digest = digest
             rest = rest[..<at]
@@ -108,7 +111,12 @@ public struct ImageReference: Sendable, Hashable, CustomStringConvertible {
             components.count > 1 && (first.contains(".") || first.contains(":") || first == "localhost")
         if hasRegistry {
             components.removeFirst()
-            registry = try RegistryEndpoint(parsing: first)
+            do {
+                registry = try RegistryEndpoint(parsing: first)
+            } catch {
+                guard case .badReference(_, let reason) = error else { throw error }
+                throw .badReference(reference: text, reason: reason)
+            }
         } else if let defaultRegistry {
             registry = try RegistryEndpoint(parsing: defaultRegistry)
         } else {

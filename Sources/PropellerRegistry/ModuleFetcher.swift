@@ -117,21 +117,34 @@ public final class ModuleFetcher: Sendable {
                     + "accepted: application/wasm, application/octet-stream"
             )
         }
-        logger.debug("module downloaded", metadata: ["module.reference": "\(text)", "module.bytes": "\(response.body.count)"])
+        logger.debug(
+            "module downloaded",
+            metadata: ["module.reference": "\(text)", "module.bytes": "\(response.body.count)"]
+        )
         return response.body
     }
 
     // MARK: OCI registries
 
     private func fetchImage(_ image: ImageReference, name: String) async throws(ModuleFetchError) -> [UInt8] {
-        if let digest = image.digest, let layer = cache.layerDigest(forManifest: digest), let bytes = cache.blob(layer) {
+        if let digest = image.digest, let layer = cache.layerDigest(forManifest: digest), let bytes = cache.blob(layer)
+        {
             counters.withLock { $0.cacheHits += 1 }
-            logger.debug("module served from cache", metadata: ["module.reference": "\(name)", "module.digest": "\(layer)"])
+            logger.debug(
+                "module served from cache",
+                metadata: ["module.reference": "\(name)", "module.digest": "\(layer)"]
+            )
             return bytes
         }
         let base = try registry.baseURL(for: image.registry, reference: name)
         let scope = "repository:\(image.repository):pull"
-        var manifest = try await manifest(image, reference: image.manifestReference, base: base, scope: scope, name: name)
+        var manifest = try await manifest(
+            image,
+            reference: image.manifestReference,
+            base: base,
+            scope: scope,
+            name: name
+        )
         if manifest.value.manifests != nil {
             guard let child = manifest.value.preferredChild else {
                 throw .noWasmLayer(reference: name, mediaTypes: [])
@@ -142,19 +155,28 @@ public final class ModuleFetcher: Sendable {
             throw .noWasmLayer(reference: name, mediaTypes: (manifest.value.layers ?? []).map(\.mediaType))
         }
         guard ImageReference.isDigest(layer.digest) else {
-            throw .badReference(reference: name, reason: "the Wasm layer's digest \(layer.digest) is not a sha256 digest")
+            throw .badReference(
+                reference: name,
+                reason: "the Wasm layer's digest \(layer.digest) is not a sha256 digest"
+            )
         }
         let bytes: [UInt8]
         if let cached = cache.blob(layer.digest) {
             counters.withLock { $0.cacheHits += 1 }
-            logger.debug("module served from cache", metadata: ["module.reference": "\(name)", "module.digest": "\(layer.digest)"])
+            logger.debug(
+                "module served from cache",
+                metadata: ["module.reference": "\(name)", "module.digest": "\(layer.digest)"]
+            )
             bytes = cached
         } else {
             bytes = try await blob(image, layer: layer, base: base, scope: scope, name: name)
             do {
                 try cache.store(blob: bytes, digest: layer.digest)
             } catch {
-                logger.warning("module cache write failed", metadata: ["module.digest": "\(layer.digest)", "error": "\(error)"])
+                logger.warning(
+                    "module cache write failed",
+                    metadata: ["module.digest": "\(layer.digest)", "error": "\(error)"]
+                )
             }
         }
         if let digest = image.digest {
@@ -238,7 +260,10 @@ public final class ModuleFetcher: Sendable {
                     + "(\(RegistryClient.errorSummary(response)))"
             )
         default:
-            throw .network(reference: name, detail: "GET blob \(layer.digest) answered \(RegistryClient.errorSummary(response))")
+            throw .network(
+                reference: name,
+                detail: "GET blob \(layer.digest) answered \(RegistryClient.errorSummary(response))"
+            )
         }
         let actual = SHA256.ociDigest(of: response.body)
         guard actual == layer.digest else {

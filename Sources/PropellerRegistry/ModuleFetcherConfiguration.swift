@@ -37,7 +37,9 @@ public struct ModuleFetcherConfiguration: Sendable {
     /// the cache goes to `<stateDirectory>/modules`.
     /// - Throws: ``ModuleFetcherConfigurationError`` naming the variable with a bad value.
     public init(environment: [String: String], stateDirectory: String) throws(ModuleFetcherConfigurationError) {
-        self.init(cacheDirectory: stateDirectory.hasSuffix("/") ? stateDirectory + "modules" : stateDirectory + "/modules")
+        self.init(
+            cacheDirectory: stateDirectory.hasSuffix("/") ? stateDirectory + "modules" : stateDirectory + "/modules"
+        )
         if let value = Self.nonEmpty(environment["PROPLET_REGISTRY_URL"]) {
             do {
                 _ = try RegistryEndpoint(parsing: value)

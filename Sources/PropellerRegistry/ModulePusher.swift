@@ -58,14 +58,25 @@ public struct ModulePusher: Sendable {
         let base = try registry.baseURL(for: image.registry, reference: reference)
         let scope = "repository:\(image.repository):pull,push"
         let config = Array(#"{"architecture":"wasm","os":"wasip1"}"#.utf8)
-        let configDescriptor = try await upload(config, mediaType: OCIMediaType.wasmConfig, image, base, scope, reference)
+        let configDescriptor = try await upload(
+            config,
+            mediaType: OCIMediaType.wasmConfig,
+            image,
+            base,
+            scope,
+            reference
+        )
         var layerDescriptors: [OCIDescriptor] = []
         for layer in layers {
             var descriptor = try await upload(layer.bytes, mediaType: layer.mediaType, image, base, scope, reference)
             descriptor.annotations = layer.annotations
             layerDescriptors.append(descriptor)
         }
-        let manifest = OCIManifest(mediaType: OCIMediaType.imageManifest, config: configDescriptor, layers: layerDescriptors)
+        let manifest = OCIManifest(
+            mediaType: OCIMediaType.imageManifest,
+            config: configDescriptor,
+            layers: layerDescriptors
+        )
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let body: [UInt8]
@@ -86,7 +97,10 @@ public struct ModulePusher: Sendable {
             reference: reference
         )
         guard response.status == 201 || response.status == 200 else {
-            throw .network(reference: reference, detail: "PUT manifest answered \(RegistryClient.errorSummary(response))")
+            throw .network(
+                reference: reference,
+                detail: "PUT manifest answered \(RegistryClient.errorSummary(response))"
+            )
         }
         if let stored = response.header("Docker-Content-Digest"), stored != digest {
             throw .digestMismatch(reference: reference, expected: digest, actual: stored)
@@ -107,7 +121,13 @@ public struct ModulePusher: Sendable {
         let digest = SHA256.ociDigest(of: bytes)
         let descriptor = OCIDescriptor(mediaType: mediaType, digest: digest, size: bytes.count)
         let blobURL = base.appendingPathComponent("\(image.repository)/blobs/\(digest)")
-        let head = try await registry.send("HEAD", blobURL, registry: image.registry, scope: scope, reference: reference)
+        let head = try await registry.send(
+            "HEAD",
+            blobURL,
+            registry: image.registry,
+            scope: scope,
+            reference: reference
+        )
         if head.status == 200 { return descriptor }
         let start = try await registry.send(
             "POST",
@@ -121,14 +141,20 @@ public struct ModulePusher: Sendable {
         guard start.status == 202, let location = start.header("Location"),
             var components = URLComponents(string: location)
         else {
-            throw .network(reference: reference, detail: "starting a blob upload answered \(RegistryClient.errorSummary(start))")
+            throw .network(
+                reference: reference,
+                detail: "starting a blob upload answered \(RegistryClient.errorSummary(start))"
+            )
         }
         if components.host == nil {
             // A relative Location: resolve it against the registry.
             guard let absolute = URL(string: location, relativeTo: base)?.absoluteURL,
                 let resolved = URLComponents(url: absolute, resolvingAgainstBaseURL: true)
             else {
-                throw .network(reference: reference, detail: "the registry sent an unusable upload Location \(location)")
+                throw .network(
+                    reference: reference,
+                    detail: "the registry sent an unusable upload Location \(location)"
+                )
             }
             components = resolved
         }
@@ -146,7 +172,10 @@ public struct ModulePusher: Sendable {
             reference: reference
         )
         guard finish.status == 201 else {
-            throw .network(reference: reference, detail: "uploading blob \(digest) answered \(RegistryClient.errorSummary(finish))")
+            throw .network(
+                reference: reference,
+                detail: "uploading blob \(digest) answered \(RegistryClient.errorSummary(finish))"
+            )
         }
         return descriptor
     }

@@ -67,7 +67,8 @@ public struct OCIManifest: Codable, Sendable, Equatable {
     public var annotations: [String: String]?
 
     /// An image manifest with a config and layers.
-    public init(mediaType: String, config: OCIDescriptor, layers: [OCIDescriptor], annotations: [String: String]? = nil) {
+    public init(mediaType: String, config: OCIDescriptor, layers: [OCIDescriptor], annotations: [String: String]? = nil)
+    {
         self.schemaVersion = 2
         self.mediaType = mediaType
         self.artifactType = nil

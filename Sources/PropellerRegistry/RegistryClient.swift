@@ -69,7 +69,8 @@ final class RegistryClient: Sendable {
             throw .unauthorized(
                 reference: reference,
                 detail: "\(registry.hostPort) rejected the "
-                    + (configuration.username == nil ? "anonymous request" : "credentials of \(configuration.username!)")
+                    + (configuration.username == nil
+                        ? "anonymous request" : "credentials of \(configuration.username!)")
                     + " (\(Self.errorSummary(response)))"
             )
         case 403:
@@ -131,14 +132,18 @@ final class RegistryClient: Sendable {
         reference: String
     ) async throws(ModuleFetchError) -> String {
         guard let header, let challenge = AuthChallenge(header: header) else {
-            throw .unauthorized(reference: reference, detail: "the registry answered 401 without a WWW-Authenticate challenge")
+            throw .unauthorized(
+                reference: reference,
+                detail: "the registry answered 401 without a WWW-Authenticate challenge"
+            )
         }
         switch challenge.scheme {
         case "basic":
             guard let basic = basicAuthorization else {
                 throw .unauthorized(
                     reference: reference,
-                    detail: "the registry asks for Basic credentials; set PROPLET_REGISTRY_USERNAME and PROPLET_REGISTRY_PASSWORD"
+                    detail:
+                        "the registry asks for Basic credentials; set PROPLET_REGISTRY_USERNAME and PROPLET_REGISTRY_PASSWORD"
                 )
             }
             return basic

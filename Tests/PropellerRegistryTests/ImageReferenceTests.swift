@@ -69,7 +69,8 @@ struct ImageReferenceTests {
     func challenges() throws {
         let bearer = try #require(
             AuthChallenge(
-                header: #"Bearer realm="https://auth.example/token",service="registry.example",scope="repository:a/b:pull""#
+                header:
+                    #"Bearer realm="https://auth.example/token",service="registry.example",scope="repository:a/b:pull""#
             )
         )
         #expect(bearer.scheme == "bearer")

@@ -4,12 +4,8 @@ import PropellerTestSupport
 import Testing
 
 /// `propeller push` as a user runs it. Enabled once the command is registered in the root command.
-@Suite("propeller push", .enabled(if: PushCommandTests.isRegistered, "`propeller push` is not registered yet"))
+@Suite("propeller push", .enabled(if: PushCommandAvailability.isRegistered, "`propeller push` is not registered yet"))
 struct PushCommandTests {
-    static let isRegistered: Bool = {
-        (try? run(["push", "--help"]))?.status == 0
-    }()
-
     @Test("pushes a .wat file, prints the manifest digest, and the module can be fetched by that digest")
     func pushWat() async throws {
         try await withRegistry { registry in
@@ -35,7 +31,7 @@ struct PushCommandTests {
         #expect(result.error.contains("is not Wasm"))
     }
 
-    private static func run(_ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
+    static func run(_ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: BinaryLocator.path(of: "propeller"))
         process.arguments = arguments
@@ -52,4 +48,9 @@ struct PushCommandTests {
             String(decoding: errorData, as: UTF8.self)
         )
     }
+}
+
+/// Whether the built `propeller` knows the `push` subcommand.
+enum PushCommandAvailability {
+    static let isRegistered: Bool = (try? PushCommandTests.run(["push", "--help"]))?.output.contains("propeller push") == true
 }

@@ -61,7 +61,9 @@ struct RegistryAuthTests {
                         try await context.fetcher().fetch(reference)
                     } throws: { error in
                         isFetchError(error, reference) {
-                            if case .unauthorized(_, let detail) = $0 { return detail.contains("PROPLET_REGISTRY_USERNAME") }
+                            if case .unauthorized(_, let detail) = $0 {
+                                return detail.contains("PROPLET_REGISTRY_USERNAME")
+                            }
                             return false
                         }
                     }

@@ -40,11 +40,13 @@ struct RegistryFetchTests {
                 let digest = try await context.pusher().push(module: module, to: "\(registry.hostPort)/demo/types:v1")
                 let pinned = "\(registry.hostPort)/demo/types@\(digest)"
                 #expect(try await context.fetcher().fetch(pinned) == module)
-                let requestsBefore = registry.log().split(separator: "\n").filter { $0.contains("\"GET /v2/demo/") }.count
+                let requestsBefore = registry.log().split(separator: "\n").filter { $0.contains("\"GET /v2/demo/") }
+                    .count
                 let fetcher = context.fetcher()
                 #expect(try await fetcher.fetch(pinned) == module)
                 #expect(fetcher.statistics == ModuleFetchStatistics(cacheHits: 1))
-                let requestsAfter = registry.log().split(separator: "\n").filter { $0.contains("\"GET /v2/demo/") }.count
+                let requestsAfter = registry.log().split(separator: "\n").filter { $0.contains("\"GET /v2/demo/") }
+                    .count
                 #expect(requestsAfter == requestsBefore)
             }
         }
@@ -66,7 +68,10 @@ struct RegistryFetchTests {
     func notFound() async throws {
         try await withRegistry { registry in
             try await RegistryTestContext.with { context in
-                try await context.pusher().push(module: try Fixtures.wasm("add"), to: "\(registry.hostPort)/demo/add:v1")
+                try await context.pusher().push(
+                    module: try Fixtures.wasm("add"),
+                    to: "\(registry.hostPort)/demo/add:v1"
+                )
                 for reference in ["\(registry.hostPort)/demo/add:v9", "\(registry.hostPort)/nobody/here:v1"] {
                     await #expect {
                         try await context.fetcher().fetch(reference)

@@ -14,8 +14,12 @@ struct URLFetchTests {
         ]) { server in
             try await RegistryTestContext.with { context in
                 let fetcher = context.fetcher()
-                #expect(try await fetcher.fetch("\(server.baseURL)/add.wasm") == module)
-                #expect(try await fetcher.fetch("\(server.baseURL)/add.bin") == module)
+                let wasmURL = "\(server.baseURL)/add.wasm"
+                let binaryURL = "\(server.baseURL)/add.bin"
+                let fromWasmURL = try await fetcher.fetch(wasmURL)
+                let fromBinaryURL = try await fetcher.fetch(binaryURL)
+                #expect(fromWasmURL == module)
+                #expect(fromBinaryURL == module)
                 #expect(fetcher.statistics.urlDownloads == 2)
             }
         }

@@ -3,9 +3,12 @@
 /// authenticating proxy in front of a registry. Every request is logged as `REQ METHOD PATH STATUS`.
 enum LoopbackHTTPScript {
     static let source = #"""
-        import base64, http.client, json, os, re, sys
+        import base64, http.client, json, os, re, signal, sys
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+        # The test runner may start us with SIGTERM blocked: unblock it so stop() ends us at once.
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
+        signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
         PORT = int(sys.argv[1])
         MODE = sys.argv[2]
         TOKEN = "test-token-" + os.urandom(8).hex()

@@ -11,7 +11,7 @@ public final class LoopbackServerProcess: Sendable {
 
     /// Starts `executable` with `arguments`, output appended to `output`.
     public static func start(executable: String, arguments: [String], output: URL) throws -> LoopbackServerProcess {
-        FileManager.default.createFile(atPath: output.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
         let handle = try FileHandle(forWritingTo: output)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)

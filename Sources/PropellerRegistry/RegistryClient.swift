@@ -178,7 +178,12 @@ final class RegistryClient: Sendable {
         }
         var items = components.queryItems ?? []
         if let service = challenge.parameters["service"] { items.append(URLQueryItem(name: "service", value: service)) }
-        items.append(URLQueryItem(name: "scope", value: challenge.parameters["scope"] ?? scope))
+        // Ask for what the whole operation needs (a push needs pull,push even when a HEAD was challenged
+        // for pull), plus whatever the challenge names.
+        items.append(URLQueryItem(name: "scope", value: scope))
+        if let challenged = challenge.parameters["scope"], challenged != scope {
+            items.append(URLQueryItem(name: "scope", value: challenged))
+        }
         components.queryItems = items
         guard let url = components.url else {
             throw .unauthorized(reference: reference, detail: "the Bearer realm \(realm) does not form a URL")

@@ -19,8 +19,10 @@ struct RegistryAuthTests {
                     try await context.pusher(credentials).push(module: module, to: reference)
                     #expect(try await context.fetcher(credentials).fetch(reference) == module)
                     let tokenRequests = gate.requests().filter { $0.hasPrefix("REQ GET /token?") }
+                        .map { $0.removingPercentEncoding ?? $0 }
                     #expect(tokenRequests.contains { $0.contains("service=test-registry") && $0.hasSuffix(" 200") })
-                    #expect(tokenRequests.contains { $0.contains("scope=repository%3Asecure%2Fadd%3Apull") })
+                    #expect(tokenRequests.contains { $0.contains("scope=repository:secure/add:pull ") })
+                    #expect(tokenRequests.contains { $0.contains("scope=repository:secure/add:pull,push") })
                     #expect(registry.blobGETs(repository: "secure/add") == 1)
                 }
             }

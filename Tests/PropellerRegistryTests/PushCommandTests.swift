@@ -52,5 +52,6 @@ struct PushCommandTests {
 
 /// Whether the built `propeller` knows the `push` subcommand.
 enum PushCommandAvailability {
-    static let isRegistered: Bool = (try? PushCommandTests.run(["push", "--help"]))?.output.contains("propeller push") == true
+    static let isRegistered: Bool =
+        (try? PushCommandTests.run(["push", "--help"]))?.output.contains("propeller push") == true
 }

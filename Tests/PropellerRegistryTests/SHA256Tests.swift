@@ -24,7 +24,6 @@ struct SHA256Tests {
         #expect(SHA256.hex(of: Array(input.utf8)) == expected)
     }
 
-
     @Test("gives the same digest for input fed in uneven pieces", arguments: [1, 7, 63, 64, 65, 1000])
     func incremental(pieceSize: Int) {
         let bytes = (0..<3000).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }

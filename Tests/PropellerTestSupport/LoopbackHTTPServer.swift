@@ -88,7 +88,7 @@ private func withPythonServer<T>(
             arguments: ["-u", script.path, String(port)] + arguments,
             output: server.logFile
         )
-        if await LoopbackPort.waitForHTTP("\(server.baseURL)/__ready", process: process) {
+        if await LoopbackServerProcess.waitForHTTP("\(server.baseURL)/__ready", process: process) {
             do {
                 let result = try await body(server)
                 process.stop()

@@ -1,5 +1,9 @@
 import Foundation
 
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
 /// A test server child process (registry, Python helper) whose stdout and stderr go to a file; `stop()`
 /// terminates it and waits, so no server outlives its test.
 public final class LoopbackServerProcess: Sendable {
@@ -42,5 +46,22 @@ public final class LoopbackServerProcess: Sendable {
         for _ in 0..<500 where process.isRunning { usleep(10_000) }
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
+    }
+}
+
+extension LoopbackServerProcess {
+    /// Polls `url` until it answers HTTP (any status) or 15 s pass or the process exits.
+    public static func waitForHTTP(_ url: String, process: LoopbackServerProcess) async -> Bool {
+        guard let target = URL(string: url) else { return false }
+        for _ in 0..<150 {
+            if !process.isRunning { return false }
+            var request = URLRequest(url: target)
+            request.timeoutInterval = 2
+            if let (_, response) = try? await URLSession.shared.data(for: request), response is HTTPURLResponse {
+                return true
+            }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        return false
     }
 }

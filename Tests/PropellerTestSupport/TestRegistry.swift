@@ -82,7 +82,7 @@ public func withRegistry<T>(_ body: (TestRegistry) async throws -> T) async thro
             arguments: ["serve", config.path],
             output: registry.logFile
         )
-        if await LoopbackPort.waitForHTTP("\(registry.baseURL)/v2/", process: process) {
+        if await LoopbackServerProcess.waitForHTTP("\(registry.baseURL)/v2/", process: process) {
             do {
                 let result = try await body(registry)
                 process.stop()
@@ -96,44 +96,4 @@ public func withRegistry<T>(_ body: (TestRegistry) async throws -> T) async thro
         lastLog = registry.log()
     }
     throw TestServerError(description: "docker-registry did not start; its log:\n\(lastLog)")
-}
-
-/// Free loopback ports and readiness checks for test servers.
-public enum LoopbackPort {
-    /// A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, then released).
-    public static func free() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw TestServerError(description: "socket() failed: errno \(errno)") }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard bound == 0 else { throw TestServerError(description: "bind() failed: errno \(errno)") }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
-    /// Polls `url` until it answers HTTP (any status) or 15 s pass or the process exits.
-    public static func waitForHTTP(_ url: String, process: LoopbackServerProcess) async -> Bool {
-        guard let target = URL(string: url) else { return false }
-        for _ in 0..<150 {
-            if !process.isRunning { return false }
-            var request = URLRequest(url: target)
-            request.timeoutInterval = 2
-            if let (_, response) = try? await URLSession.shared.data(for: request), response is HTTPURLResponse {
-                return true
-            }
-            try? await Task.sleep(for: .milliseconds(100))
-        }
-        return false
-    }
 }

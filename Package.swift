@@ -36,6 +36,8 @@ let package = Package(
             providers: [.apt(["libmosquitto-dev"])]
         ),
 
+        .target(name: "CProcessControl"),
+
         // MARK: Libraries
         .target(
             name: "PropellerCore",
@@ -118,7 +120,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "propeller-wasm",
-            dependencies: ["PropellerCore", "PropellerWasm"],
+            dependencies: ["CProcessControl", "PropellerCore", "PropellerWasm"],
             swiftSettings: swiftSettings
         ),
 
@@ -127,6 +129,8 @@ let package = Package(
             name: "PropellerTestSupport",
             dependencies: [
                 "PropellerCore",
+                "PropellerMQTT",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "WAT", package: "WasmKit"),
             ],
             path: "Tests/PropellerTestSupport",
@@ -144,12 +148,20 @@ let package = Package(
         ),
         .testTarget(
             name: "PropellerMQTTTests",
-            dependencies: ["PropellerMQTT", "PropellerTestSupport"],
+            dependencies: [
+                "PropellerMQTT",
+                "PropellerTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "PropellerWasmTests",
-            dependencies: ["PropellerWasm", "PropellerTestSupport"],
+            dependencies: [
+                "PropellerWasm",
+                "PropellerTestSupport",
+                .product(name: "WasmKit", package: "WasmKit"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -184,6 +196,35 @@ let package = Package(
         ),
 
         // MARK: Benchmarks (each helper appends its own executable targets below this line)
+        .executableTarget(
+            name: "sampler-bench",
+            dependencies: ["PropellerCore", "PropellerMonitoring"],
+            path: "Benchmarks/sampler/Sources/sampler-bench",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "naive-sampler",
+            path: "Benchmarks/sampler/naive"
+        ),
+        .executableTarget(
+            name: "propeller-mqtt-bench",
+            dependencies: [
+                "PropellerMQTT",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/mqtt/Sources",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "store-query-bench",
+            dependencies: [
+                "PropellerCore",
+                "PropellerManager",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/query/Sources/store-query-bench",
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "module-fetch-bench",
             dependencies: [

@@ -115,6 +115,12 @@ extension WasmTaskRunner {
         )
         let outcome = Result { () throws(WasmRunError) -> RunnerOutcome in
             let instance = try Self.instantiate(module, wasi: wasi)
+            // A WASI reactor must be initialised before any other export is called.
+            do {
+                try wasi.initialize(instance)
+            } catch {
+                throw Self.executionError(error, in: "_initialize")
+            }
             guard let function = instance.exports[function: job.name] else {
                 throw .missingExport(name: job.name, availableFunctions: [])
             }
@@ -129,7 +135,10 @@ extension WasmTaskRunner {
             } catch let exit as WASIExitCode {
                 // The export called proc_exit: report it like a command's exit.
                 let code = Int(exit.code)
-                guard code == 0 else { throw .nonZeroExit(code: code, stderrTail: "") }
+                guard code == 0 else {
+                    let error = "export \"\(job.name)\" called proc_exit with code \(code)"
+                    return RunnerOutcome(state: .failed, error: error, exitCode: code)
+                }
                 return RunnerOutcome(state: .completed, exitCode: 0)
             } catch {
                 throw Self.executionError(error, in: job.name)

@@ -1,3 +1,4 @@
+import CProcessControl
 import PropellerCore
 import PropellerWasm
 
@@ -41,6 +42,30 @@ func report(_ outcome: RunnerOutcome) -> Never {
     exit(0)
 }
 
+/// Makes SIGTERM and SIGINT end the process, whatever mask and dispositions the parent passed down
+/// (a spawning process may block or ignore them, and the proplet stops tasks with SIGTERM).
+func restoreDefaultSignals() {
+    var none = sigset_t()
+    sigemptyset(&none)
+    sigprocmask(SIG_SETMASK, &none, nil)
+    for number in [SIGTERM, SIGINT, SIGHUP] { signal(number, SIG_DFL) }
+}
+
+/// Ends this task's process when the proplet that spawned it dies, even by SIGKILL: a task must never
+/// outlive its proplet as an unmonitored orphan. If the proplet died before this ran, exit at once.
+func dieWithParent() {
+    #if os(Linux)
+    let parent = getppid()
+    _ = propeller_set_parent_death_signal(SIGKILL)
+    if getppid() != parent || parent == 1 {
+        StandardError.write("propeller-wasm: the proplet that started this task is gone")
+        exit(2)
+    }
+    #endif
+}
+
+restoreDefaultSignals()
+dieWithParent()
 let arguments = CommandLine.arguments
 guard arguments.count == 2, !arguments[1].hasPrefix("-") else {
     StandardError.write("usage: propeller-wasm JOB_FILE  (a RunnerJob as JSON; prints one RunnerOutcome as JSON)")

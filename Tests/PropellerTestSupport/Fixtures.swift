@@ -58,6 +58,15 @@ public enum Fixtures {
         }
     }
 
+    /// Compiles Wasm text written inline in a test (for one-off modules that need no fixture file).
+    public static func wasm(text: String) throws -> [UInt8] {
+        do {
+            return try wat2wasm(text)
+        } catch {
+            throw FixtureError.invalidText(name: "inline module", reason: "\(error)")
+        }
+    }
+
     /// Compiles the fixture and writes it as `<name>.wasm` into `directory`; returns the file's path.
     @discardableResult
     public static func writeWasm(_ name: String, into directory: URL) throws -> URL {

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Store query benchmark: p50/p99 of what `GET /tasks/{id}/metrics?limit=100` asks of the SQLite store,
+# with 1,000,000 stored samples over 1,000 tasks; plus batched insert throughput.
+# Builds nothing: `make bench` builds release and sets PROPELLER_BIN_DIR. Extra arguments are passed on
+# (e.g. `--tasks 100 --samples 100` for a quick run). Prints a Markdown section on stdout.
+set -euo pipefail
+BIN_DIR="${PROPELLER_BIN_DIR:?set PROPELLER_BIN_DIR to the directory of the release build}"
+WORK_DIR="$(mktemp -d "${TMPDIR:-/tmp}/propeller-query-bench.XXXXXX")"
+trap 'rm -rf "$WORK_DIR"' EXIT
+"$BIN_DIR/store-query-bench" --database "$WORK_DIR/bench.db" "$@"

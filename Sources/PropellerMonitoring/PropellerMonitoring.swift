@@ -1,1 +1,0 @@
-// Sampling of processes and the host, and the history ring. See ProcessSampler, HostSampler, MetricsHistory.

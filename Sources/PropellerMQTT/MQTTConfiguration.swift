@@ -32,7 +32,8 @@ public struct MQTTConfiguration: Sendable {
     public var minimumReconnectDelay: Duration
     /// The longest delay between reconnect attempts (default 5 s).
     public var maximumReconnectDelay: Duration
-    /// How long `disconnect()` waits for queued QoS ≥ 1 messages to be acknowledged (default 2 s).
+    /// How long `disconnect()` waits for queued QoS ≥ 1 messages to be acknowledged and for QoS 0
+    /// messages still buffered in libmosquitto to be written (default 2 s).
     public var drainTimeout: Duration
     /// CA certificate file (PEM) used to verify the broker with `mqtts://` (default nil).
     public var caFile: String?

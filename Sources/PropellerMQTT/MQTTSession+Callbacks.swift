@@ -64,8 +64,14 @@ extension MQTTSession {
     }
 
     private func didPublish(mid: Int32) {
+        if inFlightCount.load(ordering: .sequentiallyConsistent) == 0 {
+            lockFreePublished.add(1, ordering: .relaxed)
+            return
+        }
         state.withLock { state in
-            state.inFlight.removeValue(forKey: mid)
+            if state.inFlight.removeValue(forKey: mid) != nil {
+                inFlightCount.subtract(1, ordering: .sequentiallyConsistent)
+            }
             state.statistics.published += 1
             pump(&state)
         }
@@ -92,7 +98,7 @@ extension MQTTSession {
         )
         let targets = state.withLock { state in
             state.statistics.delivered += 1
-            return state.subscriptions.values.filter { TopicFilter.matches($0.filter, topic) }.map(\.continuation)
+            return state.streams(for: topic)
         }
         for continuation in targets { continuation.yield(message) }
     }

@@ -47,11 +47,16 @@ extension MQTTSession {
         }
     }
 
-    /// Asks the network thread to stop: a clean DISCONNECT when connected (so the broker does not
-    /// publish the will), then the thread ends.
+    /// Asks the network thread to stop. It writes out what libmosquitto still holds (within
+    /// `drainTimeout`), sends a clean DISCONNECT when connected (so the broker does not publish the
+    /// will), and ends.
     func requestStop() {
+        state.withLock { $0.stopRequested = true }
+    }
+
+    /// Sends DISCONNECT once; called on the network thread.
+    private func sendDisconnect() {
         state.withLock { state in
-            state.stopRequested = true
             if state.phase == .connected, let handle = state.handle?.pointer, !state.disconnectSent {
                 state.disconnectSent = true
                 _ = mosquitto_disconnect(handle)
@@ -118,6 +123,7 @@ extension MQTTSession {
         if code != MOSQ_ERR_SUCCESS.rawValue {
             logger.debug("MQTT connect failed", metadata: ["mqtt.error": "\(describe(code))"])
         }
+        var drainDeadline: ContinuousClock.Instant?
         var stopDeadline: ContinuousClock.Instant?
         while code == MOSQ_ERR_SUCCESS.rawValue {
             code = mosquitto_loop(handle, 100, 1)
@@ -125,7 +131,11 @@ extension MQTTSession {
             let (stopping, connected) = state.withLock { ($0.stopRequested, $0.phase == .connected) }
             guard stopping else { continue }
             if !connected { break }
-            requestStop()
+            // QoS 0 packets queued in libmosquitto are written before the DISCONNECT goes out.
+            let drainUntil = drainDeadline ?? ContinuousClock.now + configuration.drainTimeout
+            drainDeadline = drainUntil
+            if mosquitto_want_write(handle) && ContinuousClock.now < drainUntil { continue }
+            sendDisconnect()
             let deadline = stopDeadline ?? ContinuousClock.now + .seconds(2)
             stopDeadline = deadline
             if ContinuousClock.now > deadline { break }
@@ -172,6 +182,7 @@ extension MQTTSession {
             if state.phase != .stopped { state.phase = .connecting }
             let pending = state.inFlight.values.sorted { $0.sequence < $1.sequence }.map(\.message)
             state.inFlight.removeAll()
+            inFlightCount.store(0, ordering: .sequentiallyConsistent)
             state.outbox.prepend(pending)
             let waiters = state.subackWaiters.values.flatMap { $0 }
             state.subackWaiters.removeAll()

@@ -11,6 +11,11 @@ final class MQTTSession: Sendable {
     let address: MQTTBrokerAddress
     let logger: Logger
     let state: Mutex<MQTTSessionState>
+    /// Mirrors `state.inFlight.count` (raised before each QoS ≥ 1 hand-over) so the publish callback
+    /// can skip the lock for QoS 0 messages when nothing else is in flight.
+    let inFlightCount = Atomic<Int>(0)
+    /// QoS 0 messages written while nothing was in flight (counted without the lock).
+    let lockFreePublished = Atomic<Int>(0)
 
     init(configuration: MQTTConfiguration, logger: Logger) throws(MQTTError) {
         MosquittoLibrary.initialized
@@ -82,6 +87,8 @@ final class MQTTSession: Sendable {
         guard state.phase == .connected, let handle = state.handle?.pointer else { return }
         while state.inFlight.count < configuration.inflightWindow, let message = state.outbox.first {
             var mid: Int32 = 0
+            // Raised first: the acknowledgement may arrive before this function returns.
+            inFlightCount.add(1, ordering: .sequentiallyConsistent)
             let code = mosquitto_publish(
                 handle,
                 &mid,
@@ -91,6 +98,7 @@ final class MQTTSession: Sendable {
                 message.qos.rawValue,
                 message.retain
             )
+            if code != MOSQ_ERR_SUCCESS.rawValue { inFlightCount.subtract(1, ordering: .sequentiallyConsistent) }
             if code == MOSQ_ERR_NO_CONN.rawValue { return }
             _ = state.outbox.removeFirst()
             if code != MOSQ_ERR_SUCCESS.rawValue {
@@ -182,6 +190,7 @@ final class MQTTSession: Sendable {
     var statistics: MQTTStatistics {
         state.withLock { state in
             var statistics = state.statistics
+            statistics.published += lockFreePublished.load(ordering: .relaxed)
             statistics.outboxMessages = state.outbox.count
             statistics.outboxBytes = state.outbox.bytes
             statistics.inFlight = state.inFlight.count

@@ -30,7 +30,12 @@ struct MQTTSessionState {
     /// Messages handed to libmosquitto and not acknowledged yet, by message id, with their send order.
     var inFlight: [Int32: (sequence: UInt64, message: PubSubMessage)] = [:]
     var nextSequence: UInt64 = 0
-    var subscriptions: [UInt64: Subscription] = [:]
+    var subscriptions: [UInt64: Subscription] = [:] {
+        didSet { routes.removeAll(keepingCapacity: true) }
+    }
+    /// Which streams each topic seen recently goes to, so a message costs one dictionary lookup
+    /// instead of matching every filter. Cleared whenever the subscriptions change, and when full.
+    private var routes: [String: [AsyncStream<PubSubMessage>.Continuation]] = [:]
     var nextSubscriptionID: UInt64 = 0
     /// `subscribe` calls waiting for their SUBACK, by message id.
     var subackWaiters: [Int32: [CheckedContinuation<Void, Never>]] = [:]
@@ -46,6 +51,15 @@ struct MQTTSessionState {
 
     init(outbox: MQTTOutbox) {
         self.outbox = outbox
+    }
+
+    /// The streams whose filter matches `topic`.
+    mutating func streams(for topic: String) -> [AsyncStream<PubSubMessage>.Continuation] {
+        if let cached = routes[topic] { return cached }
+        let matching = subscriptions.values.filter { TopicFilter.matches($0.filter, topic) }.map(\.continuation)
+        if routes.count >= 4096 { routes.removeAll(keepingCapacity: true) }
+        routes[topic] = matching
+        return matching
     }
 
     /// Distinct filters with the highest QoS any subscription asked for.

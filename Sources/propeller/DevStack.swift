@@ -9,7 +9,7 @@ import Glibc
 /// The child processes of `propeller dev`: started in order, stopped in reverse order.
 final class DevStack: Sendable {
     let dataDir: URL
-    private let children = Mutex<[(name: String, process: Process)]>([])
+    private let children = Mutex<[(name: String, child: DevChild)]>([])
 
     init(dataDir: URL) {
         self.dataDir = dataDir
@@ -86,7 +86,7 @@ final class DevStack: Sendable {
         let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline {
             if (try? await client.send("GET", "health")) != nil { return }
-            if let dead = children.withLock({ $0.first { !$0.process.isRunning } }) {
+            if let dead = children.withLock({ $0.first { !$0.child.isRunning } }) {
                 throw CLIError(description: "\(dead.name) exited early; see \(logPath(dead.name))")
             }
             if await signals.wait(for: .milliseconds(200)) { throw CLIError(description: "interrupted") }
@@ -100,29 +100,23 @@ final class DevStack: Sendable {
             defer { list.removeAll() }
             return list
         }
-        for child in all.reversed() where child.process.isRunning {
-            kill(child.process.processIdentifier, SIGTERM)
-            let deadline = Date().addingTimeInterval(5)
-            while child.process.isRunning && Date() < deadline { usleep(20_000) }
-            if child.process.isRunning {
-                kill(child.process.processIdentifier, SIGKILL)
-                child.process.waitUntilExit()
-            }
+        for entry in all.reversed() {
+            entry.child.terminate(grace: .seconds(5))
         }
     }
 
     private func spawn(_ name: String, executable: String, arguments: [String], environment: [String: String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        _ = FileManager.default.createFile(atPath: logPath(name), contents: nil)
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath(name)))
-        process.standardOutput = log
-        process.standardError = log
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        children.withLock { $0.append((name, process)) }
+        let log = open(logPath(name), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard log >= 0 else { throw CLIError(description: "cannot write \(logPath(name))") }
+        defer { close(log) }
+        let variables = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        let pid = try ChildSpawner.spawn(
+            executable: executable,
+            arguments: arguments,
+            environment: variables.map { "\($0.key)=\($0.value)" },
+            outputFD: log
+        )
+        children.withLock { $0.append((name, DevChild(pid: pid))) }
     }
 
     static var selfExecutable: String {

@@ -1,6 +1,10 @@
 import ArgumentParser
 import PropellerCore
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The `propeller` command: every service and the CLI in one thin executable.
 @main
 struct Propeller: AsyncParsableCommand {
@@ -9,8 +13,20 @@ struct Propeller: AsyncParsableCommand {
         abstract: "Run WebAssembly tasks on proplets and monitor each one like an OS process.",
         version: PropellerVersion.current,
         subcommands: [
+            ManagerCommand.self,
+            PropletCommand.self,
             DevCommand.self,
             TaskCommand.self,
         ]
     )
+
+    /// Unblocks every signal before anything else runs: a parent that spawned this process from a thread
+    /// with signals blocked (as Swift concurrency threads are) must not leave the services deaf to
+    /// SIGTERM and SIGINT, which they use for graceful shutdown.
+    static func main() async {
+        var none = sigset_t()
+        sigemptyset(&none)
+        sigprocmask(SIG_SETMASK, &none, nil)
+        await main(nil)
+    }
 }

@@ -7,6 +7,10 @@ import PropellerMQTT
 //   propeller-mqtt-bench throughput URL COUNT QOS SIZE
 //       subscribes (one client) and publishes COUNT messages of SIZE bytes (another client) through
 //       the broker; prints one JSON line: {"messages":…,"seconds":…,"per_second":…}
+//   propeller-mqtt-bench subscribe URL TOPIC COUNT QOS
+//       subscribes, prints "subscribed", receives COUNT messages, prints the JSON rate line
+//   propeller-mqtt-bench publish URL TOPIC COUNT QOS SIZE
+//       publishes COUNT messages of SIZE bytes and disconnects once they are acknowledged
 //   propeller-mqtt-bench will URL CLIENT_ID WILL_TOPIC WILL_PAYLOAD
 //       connects with that last will, prints "connected" and waits to be killed.
 
@@ -44,11 +48,49 @@ func throughput(url: String, count: Int, qos: QoS, size: Int) async throws {
     for _ in 0..<count {
         try await publisher.publish(topic, payload: payload, qos: qos, retain: false)
     }
+    let published = ContinuousClock.now - start
     let total = await received
     let seconds = (ContinuousClock.now - start) / .seconds(1)
-    print("{\"messages\":\(total),\"seconds\":\(seconds),\"per_second\":\(Double(total) / seconds)}")
+    let publishSeconds = published / .seconds(1)
+    print(
+        "{\"messages\":\(total),\"seconds\":\(seconds),\"per_second\":\(Double(total) / seconds),"
+            + "\"publish_seconds\":\(publishSeconds)}"
+    )
     await publisher.disconnect()
     await subscriber.disconnect()
+}
+
+/// Subscribes, prints "subscribed", then waits for COUNT messages and prints the JSON rate line (timed
+/// from the first message received to the last).
+func subscribeOnly(url: String, topic: String, count: Int, qos: QoS) async throws {
+    let client = try MQTTClient(
+        configuration: MQTTConfiguration(url: url, clientID: "bench-sub-\(getpid())"),
+        logger: logger
+    )
+    try await client.connect()
+    let stream = try await client.subscribe(topic, qos: qos)
+    FileHandle.standardOutput.write(Data("subscribed\n".utf8))
+    var received = 0
+    var start = ContinuousClock.now
+    for await _ in stream {
+        if received == 0 { start = ContinuousClock.now }
+        received += 1
+        if received == count { break }
+    }
+    let seconds = (ContinuousClock.now - start) / .seconds(1)
+    print("{\"messages\":\(received),\"seconds\":\(seconds),\"per_second\":\(Double(received) / seconds)}")
+    await client.disconnect()
+}
+
+/// Publishes COUNT messages of SIZE bytes and disconnects (which waits for the acknowledgements).
+func publishOnly(url: String, topic: String, count: Int, qos: QoS, size: Int) async throws {
+    var configuration = MQTTConfiguration(url: url, clientID: "bench-pub-\(getpid())")
+    configuration.drainTimeout = .seconds(600)
+    let client = try MQTTClient(configuration: configuration, logger: logger)
+    try await client.connect()
+    let payload = [UInt8](repeating: UInt8(ascii: "x"), count: size)
+    for _ in 0..<count { try await client.publish(topic, payload: payload, qos: qos, retain: false) }
+    await client.disconnect()
 }
 
 func holdWithWill(url: String, clientID: String, topic: String, payload: String) async throws -> Never {
@@ -69,6 +111,16 @@ do {
             let qos = QoS(rawValue: qosValue), let size = Int(arguments[4]), size >= 0
         else { fail("usage: throughput URL COUNT(>0) QOS(0|1|2) SIZE(bytes)") }
         try await throughput(url: arguments[1], count: count, qos: qos, size: size)
+    case "subscribe" where arguments.count == 5:
+        guard let count = Int(arguments[3]), count > 0, let qosValue = Int32(arguments[4]),
+            let qos = QoS(rawValue: qosValue)
+        else { fail("usage: subscribe URL TOPIC COUNT(>0) QOS(0|1|2)") }
+        try await subscribeOnly(url: arguments[1], topic: arguments[2], count: count, qos: qos)
+    case "publish" where arguments.count == 6:
+        guard let count = Int(arguments[3]), count > 0, let qosValue = Int32(arguments[4]),
+            let qos = QoS(rawValue: qosValue), let size = Int(arguments[5]), size >= 0
+        else { fail("usage: publish URL TOPIC COUNT(>0) QOS(0|1|2) SIZE(bytes)") }
+        try await publishOnly(url: arguments[1], topic: arguments[2], count: count, qos: qos, size: size)
     case "will" where arguments.count == 5:
         try await holdWithWill(url: arguments[1], clientID: arguments[2], topic: arguments[3], payload: arguments[4])
     default:

@@ -1,0 +1,200 @@
+"""Ingestion benchmark for `propeller manager` (see run.sh). Prints a Markdown section on stdout."""
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+
+SAMPLES = int(os.environ.get("INGEST_SAMPLES", "200000"))
+TASKS = int(os.environ.get("INGEST_TASKS", "20"))
+PUBLISHERS = int(os.environ.get("INGEST_PUBLISHERS", "4"))
+# mosquitto_pub 2.0 -l drops its local queue at end of input when the in-flight window is large, so the
+# default window (20) is kept and throughput comes from parallel publishers.
+INFLIGHT = int(os.environ.get("INGEST_INFLIGHT", "20"))
+BIN_DIR = os.environ["PROPELLER_BIN_DIR"]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http(url, method="GET", body=None):
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method)
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read() or b"null")
+
+
+def cpu_seconds(pid):
+    """user + system CPU time of a process, from /proc/[pid]/stat."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_for(predicate, timeout, what):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise SystemExit(f"timed out waiting for {what}")
+
+
+def main():
+    work = tempfile.mkdtemp(prefix="propeller-ingest-bench-")
+    procs = []
+    try:
+        port = free_port()
+        conf = os.path.join(work, "mosquitto.conf")
+        with open(conf, "w") as f:
+            f.write(f"listener {port} 127.0.0.1\nallow_anonymous true\nmax_queued_messages 0\n"
+                    "max_queued_bytes 0\nmax_inflight_messages 0\npersistence false\nuser root\n")
+        broker = subprocess.Popen(["mosquitto", "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        procs.append(broker)
+
+        def broker_up():
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                return True
+            except OSError:
+                return False
+
+        wait_for(broker_up, 10, "mosquitto")
+
+        log_path = os.path.join(work, "manager.log")
+        env = dict(os.environ, MANAGER_HTTP_PORT="0", MANAGER_STORAGE="sqlite",
+                   MANAGER_DB_PATH=os.path.join(work, "propeller.db"), PROPELLER_MQTT_URL=f"mqtt://127.0.0.1:{port}")
+        log = open(log_path, "w")
+        manager = subprocess.Popen([os.path.join(BIN_DIR, "propeller"), "manager"], env=env, stdout=log,
+                                   stderr=subprocess.STDOUT, cwd=work)
+        procs.append(manager)
+
+        def manager_port():
+            match = re.search(r"manager listening.*?http\.port=(\d+)|http\.port=(\d+).*manager listening",
+                              open(log_path).read())
+            return match and int(match.group(1) or match.group(2))
+
+        http_port = wait_for(manager_port, 30, "the manager to listen")
+        base = f"http://127.0.0.1:{http_port}"
+        wait_for(lambda: http(base + "/health")["status"] == "ok", 10, "/health")
+
+        task_ids = []
+        for index in range(TASKS):
+            task = http(base + "/tasks", "POST", {"name": f"bench{index}", "file": "AGFzbQEAAAA="})
+            task_ids.append(task["id"])
+        proplet = str(uuid.uuid4())
+        topic = "m/default/c/default/control/proplet/task_metrics"
+
+        lines_paths = [os.path.join(work, f"samples{p}.jsonl") for p in range(PUBLISHERS)]
+        outputs = [open(path, "w") for path in lines_paths]
+        start_us = int(time.time() * 1_000_000)
+        for n in range(SAMPLES):
+            ts = start_us + n  # unique per sample, so nothing is deduplicated away
+            secs, micros = divmod(ts, 1_000_000)
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs)) + f".{micros:06d}Z"
+            outputs[n % PUBLISHERS].write(json.dumps({
+                "task_id": task_ids[n % TASKS], "proplet_id": proplet,
+                "metrics": {"cpu_percent": 23.5, "memory_bytes": 52428800, "memory_percent": 1.2,
+                            "disk_read_bytes": 1048576, "disk_write_bytes": 524288, "uptime_seconds": 45,
+                            "thread_count": 2, "file_descriptor_count": 8},
+                "aggregated": {"avg_cpu_usage": 38.2, "max_cpu_usage": 65.0, "avg_memory_usage": 62914560,
+                               "max_memory_usage": 71303168, "total_disk_read": 2097152,
+                               "total_disk_write": 1048576, "sample_count": 24},
+                "timestamp": stamp}, separators=(",", ":")) + "\n")
+        for output in outputs:
+            output.close()
+        payload_bytes = sum(os.path.getsize(path) for path in lines_paths) // SAMPLES
+
+        sub_out = open(os.path.join(work, "sub.out"), "w")
+        sub = subprocess.Popen(["mosquitto_sub", "-h", "127.0.0.1", "-p", str(port), "-q", "1", "-t", topic,
+                                "-C", str(SAMPLES)], stdout=sub_out, stderr=subprocess.DEVNULL)
+        procs.append(sub)
+        time.sleep(0.5)  # let both subscriptions settle
+
+        manager_cpu_before = cpu_seconds(manager.pid)
+        published_at = time.monotonic()
+        sources = [open(path) for path in lines_paths]
+        publishers = [subprocess.Popen(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(port), "-q", "1",
+                                        "-M", str(INFLIGHT), "-t", topic, "-l"], stdin=source)
+                      for source in sources]
+        codes = [publisher.wait() for publisher in publishers]
+        publish_seconds = time.monotonic() - published_at
+        if any(codes):
+            raise SystemExit("mosquitto_pub failed")
+
+        sub_deadline = time.monotonic() + 120
+        while sub.poll() is None and time.monotonic() < sub_deadline:
+            time.sleep(0.005)
+        sub_seconds = time.monotonic() - published_at
+        sub_out.close()
+        received = sum(1 for _ in open(os.path.join(work, "sub.out")))
+
+        def stored_total():
+            return sum(http(f"{base}/tasks/{tid}/metrics?limit=1")["total"] for tid in task_ids)
+
+        deadline = time.monotonic() + 300
+        stored = 0
+        last_progress = time.monotonic()
+        manager_seconds = 0.0
+        while time.monotonic() < deadline and time.monotonic() - last_progress < 10:
+            now_stored = stored_total()
+            if now_stored > stored:
+                stored = now_stored
+                last_progress = time.monotonic()
+                manager_seconds = last_progress - published_at
+            if stored >= SAMPLES:
+                break
+            time.sleep(0.05)
+
+        manager_cpu = cpu_seconds(manager.pid) - manager_cpu_before
+        broker_rate = received / sub_seconds
+        manager_rate = stored / manager_seconds
+        print("## Ingestion: manager (SQLite) vs bare mosquitto_sub\n")
+        print(f"Command: `Benchmarks/ingest/run.sh` (INGEST_SAMPLES={SAMPLES}, INGEST_TASKS={TASKS}, INGEST_PUBLISHERS={PUBLISHERS}); "
+              f"{PUBLISHERS} parallel publishers `mosquitto_pub -l -q 1 -M {INFLIGHT}` flooding `control/proplet/task_metrics` "
+              f"({payload_bytes}-byte samples) through a local Mosquitto; the manager runs from "
+              f"`{BIN_DIR}`. Rates are samples ÷ time from the first publish to the last sample received "
+              f"(mosquitto_sub) or stored and visible through the API (manager).\n")
+        print("| receiver | samples published | samples received / stored | lost | seconds | samples/s |")
+        print("|---|---|---|---|---|---|")
+        print(f"| publishers ({PUBLISHERS} × `mosquitto_pub -q 1`) | {SAMPLES} | – | – | {publish_seconds:.2f} | "
+              f"{SAMPLES / publish_seconds:,.0f} |")
+        print(f"| bare `mosquitto_sub -q 1` | {SAMPLES} | {received} | {SAMPLES - received} | {sub_seconds:.2f} | "
+              f"{broker_rate:,.0f} |")
+        print(f"| `propeller manager` (SQLite) | {SAMPLES} | {stored} | {SAMPLES - stored} | {manager_seconds:.2f} | "
+              f"{manager_rate:,.0f} |")
+        print()
+        print(f"Manager / broker delivery rate: **{manager_rate / broker_rate:.2f}** "
+              f"(target ≥ 0.5); manager samples/s: **{manager_rate:,.0f}** (target ≥ 20,000); "
+              f"lost: **{SAMPLES - stored}** (target 0).\n")
+        print(f"Manager CPU time for the run: {manager_cpu:.2f} s (user + system) → "
+              f"**{stored / manager_cpu:,.0f} samples per CPU-second** (decode, batch, SQLite write, API polling).\n")
+        load = os.getloadavg()
+        print(f"Machine: {os.cpu_count()} CPUs, load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} "
+              f"(1/5/15 min) at the end of the run; the flood rate is bounded by the publishers, so the manager's "
+              f"samples/s is at most the broker's delivery rate.\n")
+    finally:
+        for proc in reversed(procs):
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,32 @@
+import PropellerCore
+import PropellerMonitoring
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What the proplet tells the manager about its host when it registers.
+enum HostDescription {
+    /// The Wasm runtime the runner uses.
+    static let wasmRuntime = "WasmKit 0.4.2"
+
+    /// Host name, OS, architecture, CPU count and RAM of this machine.
+    static func metadata() -> PropletMetadata {
+        var names = utsname()
+        uname(&names)
+        func field<T>(_ value: T) -> String {
+            withUnsafeBytes(of: value) { bytes in
+                String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+            }
+        }
+        return PropletMetadata(
+            hostname: field(names.nodename),
+            os: field(names.sysname).lowercased(),
+            arch: field(names.machine),
+            cpuCount: Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))),
+            totalMemoryBytes: HostSampler.totalMemoryBytes(),
+            version: PropellerVersion.current,
+            wasmRuntime: wasmRuntime
+        )
+    }
+}

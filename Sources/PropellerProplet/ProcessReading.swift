@@ -1,0 +1,23 @@
+import PropellerCore
+import PropellerMonitoring
+
+/// Reads one process's metrics, one sample at a time. `ProcessSampler` is the real one; unit tests
+/// script their own readings.
+package protocol ProcessReading: AnyObject {
+    /// One sample; CPU% covers the time since the previous reading (the first: since creation).
+    func sample() throws -> ProcessMetrics
+    /// User + system CPU seconds of the process at the last successful reading.
+    var lastCPUSeconds: Double { get }
+}
+
+extension ProcessSampler: ProcessReading {}
+
+/// Creates the reader for a task's process: the pid and the profile whose metrics to read.
+package typealias ProcessReaderFactory = @Sendable (Int32, MonitoringProfile) throws -> any ProcessReading
+
+extension ProcessSampler {
+    /// The factory of real samplers (`/proc` on Linux).
+    package static let factory: ProcessReaderFactory = { pid, profile in
+        try ProcessSampler(pid: pid, selection: MetricSelection(profile: profile))
+    }
+}

@@ -1,1 +1,0 @@
-// The proplet service. Built in the proplet issue.

@@ -1,0 +1,147 @@
+import PropellerCore
+
+/// Everything a proplet needs to run, with every default in one place (SPEC §6).
+///
+/// Build it from the environment with `init(environment:)`; tests set the fields directly.
+public struct PropletConfiguration: Sendable, Hashable {
+    /// Broker URL. Default `mqtt://127.0.0.1:1883` (`PROPELLER_MQTT_URL`).
+    public var mqttURL: String = "mqtt://127.0.0.1:1883"
+    /// Broker user name, unset by default (`PROPELLER_MQTT_USERNAME`).
+    public var mqttUsername: String?
+    /// Broker password, unset by default (`PROPELLER_MQTT_PASSWORD`).
+    public var mqttPassword: String?
+    /// Domain of every topic, default `default` (`PROPELLER_DOMAIN_ID`).
+    public var domainID: String = "default"
+    /// Channel of every topic, default `default` (`PROPELLER_CHANNEL_ID`).
+    public var channelID: String = "default"
+    /// The proplet's id; nil means the one saved in the state directory, generated on first start
+    /// (`PROPLET_ID`).
+    public var propletID: String?
+    /// The proplet's name; nil means the saved one, by default `proplet-` and the id's first 8
+    /// characters (`PROPLET_NAME`).
+    public var propletName: String?
+    /// Where the identity and the task files live. Default `.propeller/proplet`, relative to the
+    /// working directory (`PROPLET_STATE_DIR`).
+    public var stateDirectory: String = ".propeller/proplet"
+    /// Whether tasks and the proplet itself are monitored (`PROPLET_ENABLE_MONITORING`, default true).
+    /// When false, only tasks whose profile explicitly asks for monitoring are sampled; see
+    /// `TaskSupervisor.monitoringDecision`.
+    public var monitoringEnabled: Bool = true
+    /// Time between heartbeats, default 10 s (`PROPLET_LIVELINESS_INTERVAL`).
+    public var livelinessInterval: Duration = .seconds(10)
+    /// Time between proplet-level samples, default 10 s (`PROPLET_METRICS_INTERVAL`).
+    public var metricsInterval: Duration = .seconds(10)
+    /// The task runner executable; nil means `propeller-wasm` beside the running executable
+    /// (`PROPLET_RUNNER_PATH`, not in SPEC: for development and tests).
+    public var runnerPath: String?
+    /// Time between SIGTERM and SIGKILL when a task is stopped. Default 1 s.
+    public var stopGracePeriod: Duration = .seconds(1)
+
+    /// A configuration with every default.
+    public init() {}
+
+    /// Accepted range of the interval variables, in seconds.
+    public static let intervalSecondsRange = 1...86_400
+
+    /// Reads the configuration from environment variables (SPEC §6). Unset or empty variables keep
+    /// their defaults.
+    ///
+    /// - Throws: `PropletError.invalidEnvironment` naming the first variable whose value does not parse
+    ///   and saying what is accepted.
+    public init(environment: [String: String]) throws(PropletError) {
+        self.init()
+        func value(_ name: String) -> String? {
+            guard let raw = environment[name]?.trimmingWhitespace, !raw.isEmpty else { return nil }
+            return raw
+        }
+        if let url = value("PROPELLER_MQTT_URL") {
+            guard url.hasPrefix("mqtt://") || url.hasPrefix("mqtts://") else {
+                throw .invalidEnvironment(
+                    variable: "PROPELLER_MQTT_URL",
+                    expected: "a broker URL like mqtt://host:1883 (mqtt:// or mqtts://)",
+                    got: url
+                )
+            }
+            mqttURL = url
+        }
+        mqttUsername = value("PROPELLER_MQTT_USERNAME")
+        mqttPassword = value("PROPELLER_MQTT_PASSWORD")
+        domainID = try Self.topicLevel("PROPELLER_DOMAIN_ID", value("PROPELLER_DOMAIN_ID")) ?? domainID
+        channelID = try Self.topicLevel("PROPELLER_CHANNEL_ID", value("PROPELLER_CHANNEL_ID")) ?? channelID
+        if let id = value("PROPLET_ID") {
+            do {
+                try Identifier.validate(id, field: "PROPLET_ID")
+            } catch {
+                throw .invalidEnvironment(
+                    variable: "PROPLET_ID",
+                    expected: "a non-empty identifier of at most 128 characters without '/', '+', '#'",
+                    got: id
+                )
+            }
+            propletID = id
+        }
+        propletName = value("PROPLET_NAME")
+        stateDirectory = value("PROPLET_STATE_DIR") ?? stateDirectory
+        if let flag = value("PROPLET_ENABLE_MONITORING") {
+            monitoringEnabled = try Self.boolean("PROPLET_ENABLE_MONITORING", flag)
+        }
+        if let text = value("PROPLET_LIVELINESS_INTERVAL") {
+            livelinessInterval = try Self.seconds("PROPLET_LIVELINESS_INTERVAL", text)
+        }
+        if let text = value("PROPLET_METRICS_INTERVAL") {
+            metricsInterval = try Self.seconds("PROPLET_METRICS_INTERVAL", text)
+        }
+        runnerPath = value("PROPLET_RUNNER_PATH")
+    }
+
+    /// Parses `true/false/1/0/yes/no` (any case).
+    static func boolean(_ variable: String, _ text: String) throws(PropletError) -> Bool {
+        switch text.lowercased() {
+        case "true", "1", "yes": return true
+        case "false", "0", "no": return false
+        default:
+            throw .invalidEnvironment(variable: variable, expected: "true, false, 1, 0, yes or no", got: text)
+        }
+    }
+
+    /// Parses whole seconds, `10` or `10s`, within `intervalSecondsRange`.
+    static func seconds(_ variable: String, _ text: String) throws(PropletError) -> Duration {
+        let digits = text.hasSuffix("s") ? String(text.dropLast()) : text
+        let range = intervalSecondsRange
+        guard !digits.isEmpty, digits.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let number = Int(digits),
+            range.contains(number)
+        else {
+            throw .invalidEnvironment(
+                variable: variable,
+                expected: "whole seconds from \(range.lowerBound) to \(range.upperBound), like 10 or 10s",
+                got: text
+            )
+        }
+        return .seconds(number)
+    }
+
+    /// Checks a domain or channel id: one MQTT topic level without wildcards.
+    static func topicLevel(_ variable: String, _ text: String?) throws(PropletError) -> String? {
+        guard let text else { return nil }
+        let bad = text.unicodeScalars.contains { $0 == "/" || $0 == "+" || $0 == "#" || $0.value < 0x20 }
+        guard !bad else {
+            throw .invalidEnvironment(
+                variable: variable,
+                expected: "one topic level without '/', '+', '#' or control characters",
+                got: text
+            )
+        }
+        return text
+    }
+}
+
+extension String {
+    /// The string without leading and trailing spaces, tabs and newlines.
+    var trimmingWhitespace: String {
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }
+        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else {
+            return ""
+        }
+        return String(self[first...last])
+    }
+}

@@ -1,0 +1,263 @@
+import Foundation
+import Logging
+import PropellerCore
+import PropellerMQTT
+import PropellerMonitoring
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs tasks as child processes of the task runner, one process per task, and reports each outcome
+/// exactly once on `control/proplet/results`.
+///
+/// A task is admitted (`admit`), then run (`run`) in a child task of the proplet's task group: the
+/// module and the runner job are written to the state directory, the runner is spawned, a
+/// `TaskMonitor` is bound to its pid when monitoring applies, and the runner's outcome (or its crash)
+/// becomes the `TaskResult`. `stop` sends SIGTERM, then SIGKILL after the grace period.
+package actor TaskSupervisor<C: Clock> where C.Duration == Duration {
+    /// What the supervisor needs from the configuration.
+    package struct Settings: Sendable {
+        /// The runner executable.
+        package var runnerPath: String
+        /// Where module and job files are written (created if needed).
+        package var workDirectory: String
+        /// SIGTERM → SIGKILL delay.
+        package var stopGracePeriod: Duration
+        /// `PROPLET_ENABLE_MONITORING`.
+        package var monitoringEnabled: Bool
+
+        /// Creates the settings.
+        package init(runnerPath: String, workDirectory: String, stopGracePeriod: Duration, monitoringEnabled: Bool) {
+            self.runnerPath = runnerPath
+            self.workDirectory = workDirectory
+            self.stopGracePeriod = stopGracePeriod
+            self.monitoringEnabled = monitoringEnabled
+        }
+    }
+
+    private final class Entry {
+        var stopReason: TaskStopReason?
+        let stops: AsyncStream<Void>
+        let stopContinuation: AsyncStream<Void>.Continuation
+        var pid: Int32?
+
+        init() {
+            (stops, stopContinuation) = AsyncStream<Void>.makeStream()
+        }
+    }
+
+    private let settings: Settings
+    private let propletID: String
+    private let topics: Topics
+    private let pubSub: any PubSub
+    private let clock: C
+    private let logger: Logger
+    private let makeReader: ProcessReaderFactory
+    private let totalMemoryBytes: Int64
+    private var entries: [String: Entry] = [:]
+
+    /// Creates a supervisor. `clock` drives the monitors' sampling intervals; `makeReader` creates the
+    /// per-task process reader (`ProcessSampler.factory` outside unit tests).
+    package init(
+        settings: Settings,
+        propletID: String,
+        topics: Topics,
+        pubSub: any PubSub,
+        clock: C,
+        logger: Logger,
+        makeReader: @escaping ProcessReaderFactory = ProcessSampler.factory,
+        totalMemoryBytes: Int64 = HostSampler.totalMemoryBytes()
+    ) {
+        self.settings = settings
+        self.propletID = propletID
+        self.topics = topics
+        self.pubSub = pubSub
+        self.clock = clock
+        self.logger = logger
+        self.makeReader = makeReader
+        self.totalMemoryBytes = totalMemoryBytes
+    }
+
+    /// Tasks admitted and not yet reported.
+    package var runningCount: Int { entries.count }
+
+    /// The runner pid of a running task, once spawned.
+    package func pid(of taskID: String) -> Int32? { entries[taskID]?.pid }
+
+    /// Reserves a task id; false when a task with that id is already running here (a duplicate start).
+    package func admit(_ command: StartCommand) -> Bool {
+        guard entries[command.id] == nil else { return false }
+        entries[command.id] = Entry()
+        return true
+    }
+
+    /// Asks a running task to stop (SIGTERM, then SIGKILL after the grace period); its result is
+    /// reported by `run` as `stopped`. Returns false when no such task runs here.
+    @discardableResult
+    package func stop(taskID: String, reason: TaskStopReason = .requested) -> Bool {
+        guard let entry = entries[taskID] else { return false }
+        if entry.stopReason == nil { entry.stopReason = reason }
+        entry.stopContinuation.yield()
+        return true
+    }
+
+    /// Stops every running task (graceful shutdown).
+    package func stopAll(reason: TaskStopReason) {
+        for taskID in entries.keys { stop(taskID: taskID, reason: reason) }
+    }
+
+    /// Whether a task is monitored: its profile must be enabled; when the proplet's monitoring is off
+    /// (`PROPLET_ENABLE_MONITORING=false`), its profile must also have been chosen explicitly.
+    ///
+    /// The start command always carries the resolved profile, in which `enabled` is always present, so
+    /// the proplet cannot see whether a user wrote `"enabled": true`. It takes a profile that differs
+    /// from the automatic one (`standard`, or `daemon` for daemon tasks) as that explicit choice: a
+    /// named profile such as `intensive`, or a partial or full object that changes something.
+    package static func isMonitored(_ command: StartCommand, monitoringEnabled: Bool) -> Bool {
+        let profile = command.monitoringProfile
+        guard profile.enabled else { return false }
+        return monitoringEnabled || profile != MonitoringProfile.automatic(daemon: command.daemon)
+    }
+
+    /// Runs an admitted task to its end and publishes its one result.
+    package func run(_ command: StartCommand) async {
+        let startedAt = Timestamp.now()
+        let entry = entries[command.id] ?? Entry()
+        entries[command.id] = entry
+        var logger = self.logger
+        logger[metadataKey: "task.id"] = "\(command.id)"
+        var result: TaskResult
+        do {
+            result = try await execute(command, entry: entry, startedAt: startedAt, logger: logger)
+        } catch {
+            logger.warning("task could not be started", metadata: ["error": "\(error)"])
+            result = TaskResult(
+                taskID: command.id,
+                propletID: propletID,
+                state: .failed,
+                error: "\(error)",
+                startedAt: startedAt,
+                finishedAt: .now()
+            )
+        }
+        entry.stopContinuation.finish()
+        entries[command.id] = nil
+        logger.info(
+            "task finished",
+            metadata: ["state": "\(result.state.rawValue)", "error": "\(result.error ?? "none")"]
+        )
+        do {
+            try await pubSub.publish(topics.topic(.propletResults), json: result, qos: .atLeastOnce)
+        } catch {
+            logger.error("cannot publish the task result", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func execute(
+        _ command: StartCommand,
+        entry: Entry,
+        startedAt: Timestamp,
+        logger: Logger
+    ) async throws(PropletError) -> TaskResult {
+        let files = try TaskFiles.write(command, into: settings.workDirectory)
+        defer { files.remove() }
+        let child = try ChildProcess.spawn(executable: settings.runnerPath, arguments: [files.jobPath])
+        let spawnedAt = ContinuousClock.now
+        entry.pid = child.pid
+        logger.info("task started", metadata: ["pid": "\(child.pid)", "name": "\(command.name)"])
+        var monitor: TaskMonitor?
+        if Self.isMonitored(command, monitoringEnabled: settings.monitoringEnabled) {
+            do {
+                monitor = try TaskMonitor(
+                    taskID: command.id,
+                    propletID: propletID,
+                    profile: command.monitoringProfile,
+                    pid: child.pid,
+                    spawnedAt: spawnedAt,
+                    totalMemoryBytes: totalMemoryBytes,
+                    makeReader: makeReader
+                )
+            } catch {
+                logger.warning("task runs unmonitored: cannot read its process", metadata: ["error": "\(error)"])
+            }
+        }
+        let exit = await supervise(child, monitor: monitor, stops: entry.stops)
+        var finalMetrics: FinalMetrics?
+        if let monitor {
+            let (sample, final) = await monitor.finalSample(exit: exit)
+            if command.monitoringProfile.exportToMQTT { await publish(sample) }
+            finalMetrics = final
+        }
+        var result = RunnerResultInterpreter.result(
+            of: exit,
+            stopReason: entry.stopReason
+        )
+        result.taskID = command.id
+        result.propletID = propletID
+        result.startedAt = startedAt
+        result.finishedAt = .now()
+        result.finalMetrics = finalMetrics
+        return result
+    }
+
+    /// Waits for the child to exit while its monitor samples and stop requests are served.
+    private func supervise(
+        _ child: ChildProcess,
+        monitor: TaskMonitor?,
+        stops: AsyncStream<Void>
+    ) async
+        -> ChildProcess.Exit
+    {
+        let grace = settings.stopGracePeriod
+        let clock = self.clock
+        return await withTaskGroup(of: Void.self) { group in
+            if let monitor {
+                let exports = monitor.profile.exportToMQTT
+                group.addTask {
+                    await monitor.runPeriodic(clock: clock) { sample in
+                        if exports { await self.publish(sample) }
+                    }
+                }
+            }
+            group.addTask {
+                for await _ in stops {
+                    child.signal(SIGTERM)
+                    do {
+                        try await Task.sleep(for: grace)
+                    } catch {
+                        return
+                    }
+                    child.signal(SIGKILL)
+                    return
+                }
+            }
+            let exit = await withTaskCancellationHandler {
+                await child.waitForExit()
+            } onCancel: {
+                child.signal(SIGKILL)
+            }
+            group.cancelAll()
+            return exit
+        }
+    }
+
+    /// Publishes a task sample on `control/proplet/task_metrics` (QoS 1) and `metrics/proplet` (QoS 0).
+    private nonisolated func publish(_ sample: TaskSample) async {
+        do {
+            let payload = Array(try WireCoding.encode(sample))
+            try await pubSub.publish(
+                topics.topic(.propletTaskMetrics),
+                payload: payload,
+                qos: .atLeastOnce,
+                retain: false
+            )
+            try await pubSub.publish(topics.topic(.metricsProplet), payload: payload, qos: .atMostOnce, retain: false)
+        } catch {
+            logger.error(
+                "cannot publish a task sample",
+                metadata: ["task.id": "\(sample.taskID)", "error": "\(error)"]
+            )
+        }
+    }
+}

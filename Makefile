@@ -1,7 +1,7 @@
 # Propeller — the README's commands. Every target installs what it needs (idempotent).
 SHELL := /bin/bash
 SWIFT ?= swift
-APT_PACKAGES := mosquitto mosquitto-clients libmosquitto-dev wabt pkg-config jq curl libsqlite3-dev
+APT_PACKAGES := mosquitto mosquitto-clients libmosquitto-dev wabt pkg-config jq curl libsqlite3-dev docker-registry
 PY_PACKAGES := psutil paho-mqtt prometheus_client openapi-spec-validator
 VENV := .venv
 BIN_DIR = $(shell $(SWIFT) build --show-bin-path)

@@ -94,6 +94,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        .target(
+            name: "PropellerRegistry",
+            dependencies: [
+                "PropellerCore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Executables
         .executableTarget(
             name: "propeller",
@@ -102,6 +111,7 @@ let package = Package(
                 "PropellerMonitoring",
                 "PropellerProplet",
                 "PropellerManager",
+                "PropellerRegistry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "WAT", package: "WasmKit"),
@@ -179,6 +189,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        .testTarget(
+            name: "PropellerRegistryTests",
+            dependencies: ["PropellerRegistry", "PropellerTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Benchmarks (each helper appends its own executable targets below this line)
         .executableTarget(
             name: "sampler-bench",
@@ -207,6 +223,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/query/Sources/store-query-bench",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "module-fetch-bench",
+            dependencies: [
+                "PropellerRegistry",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/module-fetch/Sources/module-fetch-bench",
             swiftSettings: swiftSettings
         ),
     ]

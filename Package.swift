@@ -73,6 +73,7 @@ let package = Package(
                 "PropellerCore",
                 "PropellerMQTT",
                 "PropellerMonitoring",
+                "PropellerRegistry",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

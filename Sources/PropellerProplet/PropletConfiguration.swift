@@ -1,4 +1,5 @@
 import PropellerCore
+import PropellerRegistry
 
 /// Everything a proplet needs to run, with every default in one place (SPEC §6).
 ///
@@ -23,6 +24,10 @@ public struct PropletConfiguration: Sendable, Hashable {
     /// Where the identity and the task files live. Default `.propeller/proplet`, relative to the
     /// working directory (`PROPLET_STATE_DIR`).
     public var stateDirectory: String = ".propeller/proplet"
+    /// How `image_url` modules are fetched and cached (`PROPLET_REGISTRY_URL`, `PROPLET_REGISTRY_USERNAME`,
+    /// `PROPLET_REGISTRY_PASSWORD`, `PROPLET_REGISTRY_INSECURE`, `PROPLET_MODULE_MAX_BYTES`); the cache
+    /// lives in `<state dir>/modules`.
+    public var registry = ModuleFetcherConfiguration(cacheDirectory: ".propeller/proplet/modules")
     /// Whether tasks and the proplet itself are monitored (`PROPLET_ENABLE_MONITORING`, default true).
     /// When false, only tasks whose profile explicitly asks for monitoring are sampled; see
     /// `TaskSupervisor.monitoringDecision`.
@@ -82,6 +87,11 @@ public struct PropletConfiguration: Sendable, Hashable {
         }
         propletName = value("PROPLET_NAME")
         stateDirectory = value("PROPLET_STATE_DIR") ?? stateDirectory
+        do {
+            registry = try ModuleFetcherConfiguration(environment: environment, stateDirectory: stateDirectory)
+        } catch {
+            throw .invalidEnvironment(variable: error.variable, expected: error.accepted, got: error.value)
+        }
         if let flag = value("PROPLET_ENABLE_MONITORING") {
             monitoringEnabled = try Self.boolean("PROPLET_ENABLE_MONITORING", flag)
         }

@@ -2,6 +2,7 @@ import Logging
 import PropellerCore
 import PropellerMQTT
 import PropellerMonitoring
+import PropellerRegistry
 import ServiceLifecycle
 import Synchronization
 
@@ -54,12 +55,14 @@ public struct PropletService<C: Clock>: Service where C.Duration == Duration {
         self.logger = logger
         self.makeReader = makeReader
         self.counters = Counters()
+        let fetcher = ModuleFetcher(configuration: configuration.registry, logger: logger)
         self.supervisor = TaskSupervisor(
             settings: .init(
                 runnerPath: RunnerLocator.runnerPath(configuration),
                 workDirectory: configuration.stateDirectory + "/tasks",
                 stopGracePeriod: configuration.stopGracePeriod,
-                monitoringEnabled: configuration.monitoringEnabled
+                monitoringEnabled: configuration.monitoringEnabled,
+                fetchModule: { [fetcher] imageURL in try await fetcher.fetch(imageURL) }
             ),
             propletID: identity.propletID,
             topics: topics,

@@ -9,19 +9,27 @@ struct TaskFiles: Sendable {
     /// Path of the job file given to the runner.
     var jobPath: String
 
-    /// Decodes the module of a start command, writes it and the runner job.
+    /// Writes the module of a start command (its base64 `file`, or the bytes fetched for its `image_url`)
+    /// and the runner job.
     ///
-    /// - Throws: `PropletError.moduleUnavailable` for an `image_url` task (not supported yet), a `file`
-    ///   that is not base64, or a file that cannot be written.
-    static func write(_ command: StartCommand, into directory: String) throws(PropletError) -> TaskFiles {
-        guard let encoded = command.file else {
-            throw .moduleUnavailable(
-                reason: "image_url is not supported yet by this proplet; send the module base64-encoded in file"
-            )
-        }
-        guard let module = Data(base64Encoded: encoded, options: .ignoreUnknownCharacters), !module.isEmpty
-        else {
-            throw .moduleUnavailable(reason: "file is not a base64-encoded WebAssembly module")
+    /// - Throws: `PropletError.moduleUnavailable` for a `file` that is not base64, a task with neither
+    ///   module, or a file that cannot be written.
+    static func write(
+        _ command: StartCommand,
+        fetchedModule: [UInt8]? = nil,
+        into directory: String
+    ) throws(PropletError) -> TaskFiles {
+        let module: Data
+        if let fetchedModule {
+            module = Data(fetchedModule)
+        } else if let encoded = command.file {
+            guard let decoded = Data(base64Encoded: encoded, options: .ignoreUnknownCharacters), !decoded.isEmpty
+            else {
+                throw .moduleUnavailable(reason: "file is not a base64-encoded WebAssembly module")
+            }
+            module = decoded
+        } else {
+            throw .moduleUnavailable(reason: "the start command has neither file nor image_url")
         }
         let folder = URL(fileURLWithPath: directory, isDirectory: true).standardizedFileURL
         let stem = "\(command.id.replacingOccurrences(of: ".", with: "_"))-\(UUID().uuidString.prefix(8))"

@@ -26,13 +26,22 @@ package actor TaskSupervisor<C: Clock> where C.Duration == Duration {
         package var stopGracePeriod: Duration
         /// `PROPLET_ENABLE_MONITORING`.
         package var monitoringEnabled: Bool
+        /// Fetches the module of an `image_url` task (OCI reference or http(s) URL); nil rejects such tasks.
+        package var fetchModule: (@Sendable (String) async throws -> [UInt8])?
 
         /// Creates the settings.
-        package init(runnerPath: String, workDirectory: String, stopGracePeriod: Duration, monitoringEnabled: Bool) {
+        package init(
+            runnerPath: String,
+            workDirectory: String,
+            stopGracePeriod: Duration,
+            monitoringEnabled: Bool,
+            fetchModule: (@Sendable (String) async throws -> [UInt8])? = nil
+        ) {
             self.runnerPath = runnerPath
             self.workDirectory = workDirectory
             self.stopGracePeriod = stopGracePeriod
             self.monitoringEnabled = monitoringEnabled
+            self.fetchModule = fetchModule
         }
     }
 
@@ -160,7 +169,19 @@ package actor TaskSupervisor<C: Clock> where C.Duration == Duration {
         startedAt: Timestamp,
         logger: Logger
     ) async throws(PropletError) -> TaskResult {
-        let files = try TaskFiles.write(command, into: settings.workDirectory)
+        var fetched: [UInt8]?
+        if command.file == nil, let imageURL = command.imageURL {
+            guard let fetchModule = settings.fetchModule else {
+                throw .moduleUnavailable(reason: "image_url is not supported by this proplet; send the module in file")
+            }
+            do {
+                fetched = try await fetchModule(imageURL)
+            } catch {
+                throw .moduleUnavailable(reason: "\(error)")
+            }
+            logger.info("module fetched", metadata: ["image_url": "\(imageURL)", "bytes": "\(fetched?.count ?? 0)"])
+        }
+        let files = try TaskFiles.write(command, fetchedModule: fetched, into: settings.workDirectory)
         defer { files.remove() }
         let child = try ChildProcess.spawn(executable: settings.runnerPath, arguments: [files.jobPath])
         let spawnedAt = ContinuousClock.now

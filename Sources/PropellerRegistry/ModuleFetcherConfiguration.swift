@@ -1,5 +1,5 @@
 /// How a proplet fetches modules named by `image_url`. Every default is set here.
-public struct ModuleFetcherConfiguration: Sendable {
+public struct ModuleFetcherConfiguration: Sendable, Hashable {
     /// The content-addressed cache: one file per `sha256` digest, e.g. `<PROPLET_STATE_DIR>/modules`.
     public var cacheDirectory: String
     /// The registry for references without one (`PROPLET_REGISTRY_URL`), e.g. `127.0.0.1:5000` or

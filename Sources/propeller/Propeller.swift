@@ -17,7 +17,7 @@ struct Propeller: AsyncParsableCommand {
             PropletCommand.self,
             DevCommand.self,
             TaskCommand.self,
-            PropletCommand.self,
+            PushCommand.self,
         ]
     )
 

@@ -55,14 +55,17 @@ public struct PropletService<C: Clock>: Service where C.Duration == Duration {
         self.logger = logger
         self.makeReader = makeReader
         self.counters = Counters()
-        let fetcher = ModuleFetcher(configuration: configuration.registry, logger: logger)
+        let registry = configuration.registry
         self.supervisor = TaskSupervisor(
             settings: .init(
                 runnerPath: RunnerLocator.runnerPath(configuration),
                 workDirectory: configuration.stateDirectory + "/tasks",
                 stopGracePeriod: configuration.stopGracePeriod,
                 monitoringEnabled: configuration.monitoringEnabled,
-                fetchModule: { [fetcher] imageURL in try await fetcher.fetch(imageURL) }
+                fetchModule: { [logger] imageURL in
+                    // Made per fetch: image_url tasks are rare next to samples, and the cache is on disk.
+                    try await ModuleFetcher(configuration: registry, logger: logger).fetch(imageURL)
+                }
             ),
             propletID: identity.propletID,
             topics: topics,

@@ -70,15 +70,15 @@ struct PropletServiceTests {
         #expect(try harness.results().count == 3)
     }
 
-    @Test("a task given by image_url or with a file that is not base64 fails with a message saying so")
+    @Test("an image_url that cannot be fetched, or a file that is not base64, fails with a message saying so")
     func unusableModules() async throws {
         let harness = try PropletHarness()
         try await harness.withService { _ in
-            try await harness.send(harness.start("t-image", name: "ok", file: nil, imageURL: "registry/img:1"))
+            try await harness.send(harness.start("t-image", name: "ok", file: nil, imageURL: "127.0.0.1:1/img:1"))
             try await harness.send(harness.start("t-b64", name: "ok", file: "%%% not base64"))
             let image = try await harness.result(of: "t-image")
             #expect(image.state == .failed)
-            #expect(image.error?.contains("image_url is not supported yet") == true)
+            #expect(image.error?.contains("127.0.0.1:1/img:1") == true, "\(image.error ?? "")")
             #expect(image.finalMetrics == nil)
             let b64 = try await harness.result(of: "t-b64")
             #expect(b64.state == .failed)

@@ -4,6 +4,10 @@ SWIFT ?= swift
 APT_PACKAGES := mosquitto mosquitto-clients libmosquitto-dev wabt pkg-config jq curl libsqlite3-dev docker-registry
 PY_PACKAGES := psutil paho-mqtt prometheus_client openapi-spec-validator
 VENV := .venv
+# Products are built by name: a plain `swift build` may also try WasmKit's own CLI, which does not
+# compile with the trait set this package uses (see docs/architecture.md).
+PRODUCTS := propeller propeller-wasm
+BENCH_PRODUCTS := sampler-bench naive-sampler propeller-mqtt-bench store-query-bench module-fetch-bench
 BIN_DIR = $(shell $(SWIFT) build --show-bin-path)
 RELEASE_BIN_DIR = $(shell $(SWIFT) build -c release --show-bin-path)
 
@@ -26,20 +30,18 @@ $(VENV)/.installed:
 	touch $@
 
 build: apt
-	$(SWIFT) build
+	for product in $(PRODUCTS); do $(SWIFT) build --product $$product || exit 1; done
 
 test: setup
-	$(SWIFT) build
-	$(SWIFT) build --product propellerPackageTests
+	for product in $(PRODUCTS) propellerPackageTests; do $(SWIFT) build --product $$product || exit 1; done
 	PROPELLER_BIN_DIR="$(BIN_DIR)" PROPELLER_PYTHON="$(CURDIR)/$(VENV)/bin/python" \
 		$(SWIFT) test --skip-build
 
-run: setup
-	$(SWIFT) build
+run: setup build
 	"$(BIN_DIR)/propeller" dev --demo
 
 bench: setup
-	$(SWIFT) build -c release
+	for product in $(PRODUCTS) $(BENCH_PRODUCTS); do $(SWIFT) build -c release --product $$product || exit 1; done
 	PROPELLER_BIN_DIR="$(RELEASE_BIN_DIR)" PROPELLER_PYTHON="$(CURDIR)/$(VENV)/bin/python" \
 		Benchmarks/run-all.sh > docs/benchmarks.md
 	@cat docs/benchmarks.md

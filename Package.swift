@@ -185,6 +185,7 @@ let package = Package(
                 "PropellerCore",
                 "PropellerMQTT",
                 "PropellerTestSupport",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "WAT", package: "WasmKit"),
             ],
             swiftSettings: swiftSettings

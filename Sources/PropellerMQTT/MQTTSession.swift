@@ -151,11 +151,15 @@ final class MQTTSession: Sendable {
         return stream
     }
 
+    /// Drops a local subscription. With a clean session the broker is told too; with a persistent session
+    /// (`cleanSession == false`) the broker keeps the subscription, so it goes on queueing messages while
+    /// this client is away (a service shutting down ends its streams before it disconnects).
     private func removeSubscription(_ id: UInt64) {
+        let persistent = !configuration.cleanSession
         state.withLock { state in
             guard let removed = state.subscriptions.removeValue(forKey: id) else { return }
             let stillUsed = state.subscriptions.values.contains { $0.filter == removed.filter }
-            if !stillUsed, state.phase == .connected, let handle = state.handle?.pointer {
+            if !stillUsed, !persistent, state.phase == .connected, let handle = state.handle?.pointer {
                 _ = mosquitto_unsubscribe(handle, nil, removed.filter)
             }
         }

@@ -36,18 +36,15 @@ struct ManagerCommand: AsyncParsableCommand {
         case .sqlite: store = try SQLiteStore(path: configuration.databasePath, logger: logger)
         case .memory: store = InMemoryStore()
         }
-        let client = try MQTTClient(
-            configuration: MQTTConfiguration(
-                url: configuration.mqttURL,
-                clientID: "propeller-manager-\(UUID().uuidString.prefix(8).lowercased())",
-                username: configuration.mqttUsername,
-                password: configuration.mqttPassword
-            ),
-            logger: logger
+        var mqtt = MQTTConfiguration(
+            url: configuration.mqttURL,
+            clientID: configuration.effectiveMQTTClientID,
+            username: configuration.mqttUsername,
+            password: configuration.mqttPassword
         )
-        // Keeps retrying in the background: the API is useful (and subscriptions are restored) before the
-        // broker is reachable.
-        try await client.connect(waitForConnection: false)
+        // A persistent session: the broker queues what proplets publish while the manager is away.
+        mqtt.cleanSession = false
+        let client = try MQTTClient(configuration: mqtt, logger: logger)
         logger.info(
             "manager starting",
             metadata: [
@@ -55,7 +52,22 @@ struct ManagerCommand: AsyncParsableCommand {
                 "db.path": "\(configuration.storage == .sqlite ? configuration.databasePath : "-")",
             ]
         )
-        let app = buildApplication(configuration: configuration, store: store, pubsub: client, logger: logger)
+        // Connect only once ingestion has subscribed: with a persistent session the broker delivers what it
+        // queued while the manager was away right after CONNACK, and those messages need a subscriber.
+        // The connection keeps retrying in the background, so the API works before the broker is reachable.
+        let app = buildApplication(
+            configuration: configuration,
+            store: store,
+            pubsub: client,
+            logger: logger,
+            onSubscribed: {
+                do {
+                    try await client.connect(waitForConnection: false)
+                } catch {
+                    logger.error("cannot start the MQTT connection", metadata: ["error": "\(error)"])
+                }
+            }
+        )
         do {
             try await app.runService()
         } catch {

@@ -28,7 +28,8 @@ public struct ManagerComponents: Sendable {
         store: any Store,
         pubsub: any PubSub,
         time: any TimeSource = SystemTimeSource(),
-        logger: Logger
+        logger: Logger,
+        onSubscribed: @escaping @Sendable () async -> Void = {}
     ) {
         self.configuration = configuration
         metrics = ManagerMetrics()
@@ -49,7 +50,8 @@ public struct ManagerComponents: Sendable {
             topics: configuration.topics,
             batchSize: configuration.ingestBatchSize,
             flushInterval: .milliseconds(configuration.ingestFlushMilliseconds),
-            logger: logger
+            logger: logger,
+            onSubscribed: onSubscribed
         )
         liveness = LivenessService(
             registry: registry,
@@ -89,14 +91,16 @@ public func buildApplication(
     pubsub: any PubSub,
     time: any TimeSource = SystemTimeSource(),
     logger: Logger,
-    onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    onListening: @escaping @Sendable (Int) async -> Void = { _ in },
+    onSubscribed: @escaping @Sendable () async -> Void = {}
 ) -> some ApplicationProtocol {
     let components = ManagerComponents(
         configuration: configuration,
         store: store,
         pubsub: pubsub,
         time: time,
-        logger: logger
+        logger: logger,
+        onSubscribed: onSubscribed
     )
     return Application(
         router: components.router(),

@@ -43,6 +43,7 @@ extension ManagerConfiguration {
         mqttPassword = try reader.string("PROPELLER_MQTT_PASSWORD")
         if let domain = try reader.identifier("PROPELLER_DOMAIN_ID") { domainID = domain }
         if let channel = try reader.identifier("PROPELLER_CHANNEL_ID") { channelID = channel }
+        if let clientID = try reader.identifier("MANAGER_MQTT_CLIENT_ID") { mqttClientID = clientID }
         if let text = try reader.string("MANAGER_STORAGE") {
             guard let storage = Storage(rawValue: text.lowercased()) else {
                 throw ConfigurationError(variable: "MANAGER_STORAGE", value: text, expected: "sqlite or memory")

@@ -24,6 +24,14 @@ public struct ManagerConfiguration: Sendable, Hashable {
     public var domainID = "default"
     /// `PROPELLER_CHANNEL_ID`. Default `default`.
     public var channelID = "default"
+    /// `MANAGER_MQTT_CLIENT_ID`: the manager's MQTT client id. Default (nil) is
+    /// `propeller-manager-{domain}-{channel}`. The id is stable and the session persistent, so the broker
+    /// queues QoS 1 samples and results for the manager while it restarts or reconnects; give each manager
+    /// sharing a broker, domain and channel its own id.
+    public var mqttClientID: String?
+
+    /// The MQTT client id in use: `mqttClientID` or `propeller-manager-{domain}-{channel}`.
+    public var effectiveMQTTClientID: String { mqttClientID ?? "propeller-manager-\(domainID)-\(channelID)" }
     /// `MANAGER_STORAGE`: `sqlite` or `memory`. Default `sqlite`.
     public var storage = Storage.sqlite
     /// `MANAGER_DB_PATH`. Default `./propeller.db`.

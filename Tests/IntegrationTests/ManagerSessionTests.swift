@@ -1,0 +1,85 @@
+import Foundation
+import Logging
+import PropellerCore
+import PropellerMQTT
+import PropellerTestSupport
+import Testing
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+@Suite("The manager's persistent MQTT session", .timeLimit(.minutes(3)))
+struct ManagerSessionTests {
+    private func get(_ url: String) async throws -> (Int, JSONValue) {
+        let (data, response) = try await URLSession.shared.data(from: URL(string: url)!)
+        return (
+            (response as? HTTPURLResponse)?.statusCode ?? 0,
+            (try? JSONDecoder().decode(JSONValue.self, from: data)) ?? .null
+        )
+    }
+
+    private func waitForHealth(_ base: String, _ service: ServiceProcess) async throws {
+        for _ in 0..<300 {
+            if let (status, _) = try? await get("\(base)/health"), status == 200 { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw HarnessError("manager did not start:\n\(service.log)")
+    }
+
+    @Test("samples published while the manager is down are stored once it is back")
+    func queuedWhileDown() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("session-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try await withMosquitto { broker in
+            let port = freeLoopbackPort()
+            let base = "http://127.0.0.1:\(port)"
+            let environment = [
+                "PROPELLER_MQTT_URL": broker.url, "MANAGER_HTTP_PORT": String(port),
+                "MANAGER_DB_PATH": directory.appendingPathComponent("propeller.db").path,
+            ]
+            let first = try ServiceProcess(["manager"], environment: environment, directory: directory)
+            try await waitForHealth(base, first)
+            var request = URLRequest(url: URL(string: "\(base)/tasks")!)
+            request.httpMethod = "POST"
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            request.httpBody = Data(#"{"name":"add","file":"AGFzbQEAAAA="}"#.utf8)
+            let (body, _) = try await URLSession.shared.data(for: request)
+            let task = try JSONDecoder().decode(JSONValue.self, from: body)
+            let taskID = try #require(task["id"]?.string)
+            try await Task.sleep(for: .milliseconds(500))  // the session and its subscription exist
+            await first.terminate()
+
+            let publisher = try MQTTClient(
+                configuration: MQTTConfiguration(url: broker.url, clientID: "fake-proplet-\(port)"),
+                logger: Logger(label: "test.publisher")
+            )
+            try await publisher.connect()
+            let sample = TaskSample(
+                taskID: taskID,
+                propletID: "proplet-1",
+                metrics: ProcessMetrics(cpuPercent: 12.5, memoryBytes: 1_048_576),
+                aggregated: nil,
+                timestamp: .now()
+            )
+            try await publisher.publish(Topics().topic(.propletTaskMetrics), json: sample, qos: .atLeastOnce)
+            await publisher.disconnect()
+
+            let second = try ServiceProcess(["manager"], environment: environment, directory: directory)
+            try await waitForHealth(base, second)
+            var total: Int64 = 0
+            for _ in 0..<50 {
+                let (_, page) = try await get("\(base)/tasks/\(taskID)/metrics")
+                if case .integer(let count)? = page["total"] { total = count }
+                if total >= 1 { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(
+                total == 1,
+                "the sample published while the manager was down was not stored:\n\(second.log)\n--- broker ---\n\(broker.log)"
+            )
+            await second.terminate()
+        }
+    }
+}

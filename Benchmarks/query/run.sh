@@ -8,3 +8,13 @@ BIN_DIR="${PROPELLER_BIN_DIR:?set PROPELLER_BIN_DIR to the directory of the rele
 WORK_DIR="$(mktemp -d "${TMPDIR:-/tmp}/propeller-query-bench.XXXXXX")"
 trap 'rm -rf "$WORK_DIR"' EXIT
 "$BIN_DIR/store-query-bench" --database "$WORK_DIR/bench.db" "$@"
+TASKS=1000
+SAMPLES=1000
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --tasks) TASKS="$2"; shift 2 ;;
+        --samples) SAMPLES="$2"; shift 2 ;;
+        *) shift ;;
+    esac
+done
+"${PROPELLER_PYTHON:-python3}" "$(dirname "$0")/http_latency.py" "$BIN_DIR/propeller" "$WORK_DIR/bench.db" "$TASKS" "$SAMPLES"

@@ -209,6 +209,21 @@ let cap = options.samplesPerTask * 9 / 10
 began = clock.now
 let dropped = try await store.applyRetention(RetentionPolicy(maxSamplesPerSeries: cap), now: lastSample)
 let dropSeconds = seconds(clock.now - began)
+// Task rows, so that run.sh can ask a real `propeller manager` on this file for these tasks over HTTP.
+let createdAt = Timestamp.now()
+for taskID in taskIDs {
+    try await store.insertTask(
+        WasmTask(
+            id: taskID,
+            name: "bench",
+            file: "AGFzbQEAAAA=",
+            monitoringProfile: .standard,
+            state: .completed,
+            createdAt: createdAt,
+            updatedAt: createdAt
+        )
+    )
+}
 try store.close()  // checkpoints the WAL into the main file
 let fileBytes = ["", "-wal"].reduce(0) { total, suffix in
     total + ((try? FileManager.default.attributesOfItem(atPath: options.database + suffix)[.size] as? Int) ?? 0)

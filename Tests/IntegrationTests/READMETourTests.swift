@@ -76,6 +76,25 @@ struct READMETourTests {
             }
             #expect(lines.count >= 3, "demo printed too few samples:\n\(stack.log)")
             #expect(stack.log.contains("profile intensive"))
+            // An external subscriber sees the demo task's samples about every second.
+            let subscribed = try await runCommand(
+                "/usr/bin/mosquitto_sub",
+                [
+                    "-h", "127.0.0.1", "-p", String(stack.mqttPort), "-t", "m/+/c/+/metrics/#", "-v", "-C", "4", "-W",
+                    "20",
+                ],
+                timeout: .seconds(30)
+            )
+            let stamps = subscribed.stdout.split(separator: "\n").compactMap { line -> Timestamp? in
+                guard let brace = line.firstIndex(of: "{") else { return nil }
+                let sample = try? WireCoding.decode(TaskSample.self, from: Data(line[brace...].utf8))
+                return sample?.timestamp
+            }
+            #expect(stamps.count == 4, "mosquitto_sub saw: \(subscribed.stdout)\(subscribed.stderr)")
+            for (earlier, later) in zip(stamps, stamps.dropFirst()) {
+                let gap = later.secondsSinceEpoch - earlier.secondsSinceEpoch
+                #expect(gap > 0.5 && gap < 1.6, "samples \(gap) s apart")
+            }
         }
     }
 }

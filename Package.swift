@@ -36,8 +36,6 @@ let package = Package(
             providers: [.apt(["libmosquitto-dev"])]
         ),
 
-        .target(name: "CProcessControl"),
-
         // MARK: Libraries
         .target(
             name: "PropellerCore",
@@ -121,7 +119,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "propeller-wasm",
-            dependencies: ["CProcessControl", "PropellerCore", "PropellerWasm"],
+            dependencies: ["PropellerCore", "PropellerWasm"],
             swiftSettings: swiftSettings
         ),
 

@@ -1,4 +1,3 @@
-import CProcessControl
 import PropellerCore
 import PropellerWasm
 
@@ -51,17 +50,32 @@ func restoreDefaultSignals() {
     for number in [SIGTERM, SIGINT, SIGHUP] { signal(number, SIG_DFL) }
 }
 
+/// The proplet that spawned this runner, read once at start.
+nonisolated(unsafe) var proplet: pid_t = 0
+
 /// Ends this task's process when the proplet that spawned it dies, even by SIGKILL: a task must never
-/// outlive its proplet as an unmonitored orphan. If the proplet died before this ran, exit at once.
+/// outlive its proplet as an unmonitored orphan. A small thread checks the parent once a second (an orphan
+/// is re-parented, so `getppid()` changes). `PR_SET_PDEATHSIG` is not used: it fires when the spawning
+/// *thread* exits, and the proplet spawns from Swift's cooperative pool, whose idle threads do exit.
 func dieWithParent() {
-    #if os(Linux)
-    let parent = getppid()
-    _ = propeller_set_parent_death_signal(SIGKILL)
-    if getppid() != parent || parent == 1 {
+    proplet = getppid()
+    if proplet == 1 {
         StandardError.write("propeller-wasm: the proplet that started this task is gone")
         exit(2)
     }
-    #endif
+    var watcher = pthread_t()
+    let started = pthread_create(
+        &watcher,
+        nil,
+        { _ in
+            while true {
+                sleep(1)
+                if getppid() != proplet { _exit(137) }
+            }
+        },
+        nil
+    )
+    if started != 0 { StandardError.write("propeller-wasm: cannot watch the proplet (errno \(started))") }
 }
 
 restoreDefaultSignals()

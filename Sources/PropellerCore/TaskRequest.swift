@@ -1,4 +1,10 @@
+// FoundationEssentials where it exists: PropellerCore is linked into the lean task runner, and full
+// Foundation would add ≈6 MiB to every task process (see WireCoding.swift).
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The body of `POST /tasks` (SPEC §4), decoded strictly.
 ///

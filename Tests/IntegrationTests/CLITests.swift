@@ -100,7 +100,7 @@ struct CLITests {
 
     @Test("a manager that is down gives a one-line error and a non-zero exit code")
     func managerDown() async throws {
-        let port = freeLoopbackPort()
+        let port = try LoopbackPort.free()
         for arguments in [["task", "list"], ["proplet", "list"], ["task", "get", "x"]] {
             let result = try await runCommand(
                 BinaryLocator.path(of: "propeller"),

@@ -43,8 +43,8 @@ func withDevStack<T>(
 ) async throws -> T {
     let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("propeller-dev-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: dataDir, withIntermediateDirectories: true)
-    let httpPort = freeLoopbackPort()
-    let mqttPort = freeLoopbackPort()
+    let httpPort = try LoopbackPort.free()
+    let mqttPort = try LoopbackPort.free()
     let process = Process()
     process.executableURL = URL(fileURLWithPath: BinaryLocator.path(of: "propeller"))
     process.arguments =

@@ -33,7 +33,7 @@ struct ManagerSessionTests {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         try await withMosquitto { broker in
-            let port = freeLoopbackPort()
+            let port = try LoopbackPort.free()
             let base = "http://127.0.0.1:\(port)"
             let environment = [
                 "PROPELLER_MQTT_URL": broker.url, "MANAGER_HTTP_PORT": String(port),

@@ -46,7 +46,7 @@ struct ProcessLossTests {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         try await withMosquitto { broker in
-            let port = freeLoopbackPort()
+            let port = try LoopbackPort.free()
             let base = "http://127.0.0.1:\(port)"
             let common = [
                 "PROPELLER_MQTT_URL": broker.url, "PROPELLER_DOMAIN_ID": "loss", "PROPELLER_CHANNEL_ID": "c1",

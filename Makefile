@@ -7,6 +7,8 @@ VENV := .venv
 # Products are built by name: a plain `swift build` may also try WasmKit's own CLI, which does not
 # compile with the trait set this package uses (see docs/architecture.md).
 PRODUCTS := propeller propeller-wasm
+# Executables the tests spawn besides the products (the MQTT will test kills a propeller-mqtt-bench client).
+TEST_TOOLS := propeller-mqtt-bench
 BENCH_PRODUCTS := sampler-bench naive-sampler propeller-mqtt-bench store-query-bench module-fetch-bench
 BIN_DIR = $(shell $(SWIFT) build --show-bin-path)
 RELEASE_BIN_DIR = $(shell $(SWIFT) build -c release --show-bin-path)
@@ -33,7 +35,7 @@ build: apt
 	for product in $(PRODUCTS); do $(SWIFT) build --product $$product || exit 1; done
 
 test: setup
-	for product in $(PRODUCTS) propellerPackageTests; do $(SWIFT) build --product $$product || exit 1; done
+	for product in $(PRODUCTS) $(TEST_TOOLS) propellerPackageTests; do $(SWIFT) build --product $$product || exit 1; done
 	# Serially: on a shared 2-core machine the cooperative pool has two threads, and real-time tests
 	# (brokers, child processes, 1 s sampling) stay reliable only when they do not starve each other.
 	PROPELLER_BIN_DIR="$(BIN_DIR)" PROPELLER_PYTHON="$(CURDIR)/$(VENV)/bin/python" \

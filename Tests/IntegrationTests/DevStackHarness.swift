@@ -103,20 +103,3 @@ struct HarnessError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
 }
-
-extension JSONValue {
-    subscript(key: String) -> JSONValue? {
-        if case .object(let object) = self { return object[key] }
-        return nil
-    }
-
-    var elements: [JSONValue] {
-        if case .array(let items) = self { return items }
-        return []
-    }
-
-    var string: String? {
-        if case .string(let text) = self { return text }
-        return nil
-    }
-}

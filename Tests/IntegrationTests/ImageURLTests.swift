@@ -8,7 +8,7 @@ struct ImageURLTests {
     private func waitForEnd(_ stack: DevStack, _ id: String) async throws -> JSONValue {
         for _ in 0..<150 {
             let (_, task) = try await stack.request("GET", "/tasks/\(id)")
-            if let state = task["state"]?.string, TaskState(rawValue: state)?.isFinished == true { return task }
+            if let state = task["state"]?.stringValue, TaskState(rawValue: state)?.isFinished == true { return task }
             try await Task.sleep(for: .milliseconds(100))
         }
         throw HarnessError("task \(id) did not finish")
@@ -32,12 +32,12 @@ struct ImageURLTests {
                         body: #"{"name":"add","image_url":"\#(reference)","inputs":[40,2]}"#
                     )
                     #expect(created == 201)
-                    let id = try #require(task["id"]?.string)
+                    let id = try #require(task["id"]?.stringValue)
                     let (started, _) = try await stack.request("POST", "/tasks/\(id)/start", body: "{}")
                     #expect(started == 200)
                     let done = try await waitForEnd(stack, id)
-                    #expect(done["state"]?.string == "completed", "run \(run): \(done)")
-                    #expect(done["results"]?.string == "42")
+                    #expect(done["state"]?.stringValue == "completed", "run \(run): \(done)")
+                    #expect(done["results"]?.stringValue == "42")
                     let (_, samples) = try await stack.request("GET", "/tasks/\(id)/metrics")
                     #expect(samples["metrics"]?.elements.isEmpty == false, "run \(run) has its final sample")
                 }
@@ -49,11 +49,11 @@ struct ImageURLTests {
                     "/tasks",
                     body: #"{"name":"add","image_url":"\#(missing)","inputs":[1,2]}"#
                 )
-                let id = try #require(task["id"]?.string)
+                let id = try #require(task["id"]?.stringValue)
                 _ = try await stack.request("POST", "/tasks/\(id)/start", body: "{}")
                 let failed = try await waitForEnd(stack, id)
-                #expect(failed["state"]?.string == "failed")
-                #expect(failed["error"]?.string?.contains("examples/nothing") == true, "\(failed)")
+                #expect(failed["state"]?.stringValue == "failed")
+                #expect(failed["error"]?.stringValue?.contains("examples/nothing") == true, "\(failed)")
             }
         }
     }

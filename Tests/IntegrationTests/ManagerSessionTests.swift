@@ -47,7 +47,7 @@ struct ManagerSessionTests {
             request.httpBody = Data(#"{"name":"add","file":"AGFzbQEAAAA="}"#.utf8)
             let (body, _) = try await URLSession.shared.data(for: request)
             let task = try JSONDecoder().decode(JSONValue.self, from: body)
-            let taskID = try #require(task["id"]?.string)
+            let taskID = try #require(task["id"]?.stringValue)
             try await Task.sleep(for: .milliseconds(500))  // the session and its subscription exist
             await first.terminate()
 

@@ -85,7 +85,7 @@ struct ProcessLossTests {
                 body: #"{"name":"_start","daemon":true,"monitoring_profile":"intensive","file":"\#(file)"}"#
             )
             #expect(created == 201)
-            let id = try #require(task["id"]?.string)
+            let id = try #require(task["id"]?.stringValue)
             let (started, _) = try await request("POST", "\(base)/tasks/\(id)/start", body: "{}")
             #expect(started == 200)
             try await eventually("samples of the running daemon", within: 20) {
@@ -104,7 +104,7 @@ struct ProcessLossTests {
             }
             try await eventually("the task failed with proplet lost", within: 10) {
                 let (_, task) = try await request("GET", "\(base)/tasks/\(id)")
-                return task["state"]?.string == "failed" && task["error"]?.string == "proplet lost"
+                return task["state"]?.stringValue == "failed" && task["error"]?.stringValue == "proplet lost"
             }
             await manager.terminate()
         }

@@ -75,27 +75,6 @@ struct ManagerAPIClient {
 }
 
 extension JSONValue {
-    /// The value at a key of an object.
-    subscript(key: String) -> JSONValue? {
-        if case .object(let object) = self { return object[key] }
-        return nil
-    }
-
-    /// The elements of an array (empty for anything else).
-    var elements: [JSONValue] {
-        if case .array(let items) = self { return items }
-        return []
-    }
-
-    /// The value as a Double when it is a number.
-    var doubleValue: Double? {
-        switch self {
-        case .integer(let number): Double(number)
-        case .number(let number): number
-        default: nil
-        }
-    }
-
     /// The value as plain text for tables: strings unquoted, null as "-".
     var text: String {
         switch self {

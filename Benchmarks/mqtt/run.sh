@@ -11,29 +11,10 @@ COUNT_QOS1="${MQTT_BENCH_COUNT_QOS1:-50000}"
 RUNS="${MQTT_BENCH_RUNS:-3}"
 SIZE=500
 
-WORK="$(mktemp -d)"
-BROKER_PID=""
-cleanup() {
-    if [[ -n "$BROKER_PID" ]]; then kill "$BROKER_PID" 2>/dev/null || true; wait "$BROKER_PID" 2>/dev/null || true; fi
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+# shellcheck source=../lib/mosquitto.sh
+source "$(dirname "$0")/../lib/mosquitto.sh"
 
-PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-cat > "$WORK/mosquitto.conf" <<CONF
-listener $PORT 127.0.0.1
-allow_anonymous true
-user root
-max_queued_messages 0
-max_queued_bytes 0
-log_dest none
-CONF
-/usr/sbin/mosquitto -c "$WORK/mosquitto.conf" 2>/dev/null &
-BROKER_PID=$!
-for _ in $(seq 100); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then break; fi
-    sleep 0.05
-done
+start_mosquitto
 
 now() { date +%s.%N; }
 

@@ -48,7 +48,7 @@ struct ConfigurationTests {
         arguments: [
             ("MANAGER_HTTP_PORT", "http", "integer"), ("MANAGER_HTTP_PORT", "70000", "65535"),
             ("PROPELLER_MQTT_URL", "http://x", "mqtt://"), ("PROPELLER_MQTT_URL", "mqtt://x:0", "port"),
-            ("MANAGER_STORAGE", "postgres", "sqlite or memory"), ("MANAGER_PROPLET_TIMEOUT", "30m", "30s"),
+            ("MANAGER_STORAGE", "mysql", "sqlite, memory or postgres"), ("MANAGER_PROPLET_TIMEOUT", "30m", "30s"),
             ("MANAGER_PROPLET_TIMEOUT", "0", "seconds"), ("PROPELLER_DOMAIN_ID", "a/b", "'/'"),
             ("MANAGER_RETENTION_MAX_SAMPLES", "-1", "integer"),
         ]

@@ -46,11 +46,19 @@ extension ManagerConfiguration {
         if let clientID = try reader.identifier("MANAGER_MQTT_CLIENT_ID") { mqttClientID = clientID }
         if let text = try reader.string("MANAGER_STORAGE") {
             guard let storage = Storage(rawValue: text.lowercased()) else {
-                throw ConfigurationError(variable: "MANAGER_STORAGE", value: text, expected: "sqlite or memory")
+                throw ConfigurationError(
+                    variable: "MANAGER_STORAGE",
+                    value: text,
+                    expected: "sqlite, memory or postgres"
+                )
             }
             self.storage = storage
         }
         if let path = try reader.string("MANAGER_DB_PATH") { databasePath = path }
+        try readDatabaseURL(reader.string("MANAGER_DATABASE_URL"))
+        if let seconds = try reader.seconds("MANAGER_DATABASE_TIMEOUT", in: 1...3600) {
+            databaseTimeoutSeconds = seconds
+        }
         if let seconds = try reader.seconds("MANAGER_PROPLET_TIMEOUT", in: 1...86_400) {
             propletTimeoutSeconds = seconds
         }

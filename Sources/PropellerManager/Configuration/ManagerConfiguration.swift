@@ -7,7 +7,7 @@ import PropellerCore
 public struct ManagerConfiguration: Sendable, Hashable {
     /// Where samples and tasks are kept.
     public enum Storage: String, Sendable, Hashable, CaseIterable {
-        case sqlite, memory
+        case sqlite, memory, postgres
     }
 
     /// `MANAGER_HTTP_HOST`. Default `127.0.0.1`.
@@ -32,10 +32,16 @@ public struct ManagerConfiguration: Sendable, Hashable {
 
     /// The MQTT client id in use: `mqttClientID` or `propeller-manager-{domain}-{channel}`.
     public var effectiveMQTTClientID: String { mqttClientID ?? "propeller-manager-\(domainID)-\(channelID)" }
-    /// `MANAGER_STORAGE`: `sqlite` or `memory`. Default `sqlite`.
+    /// `MANAGER_STORAGE`: `sqlite`, `memory` or `postgres`. Default `sqlite`.
     public var storage = Storage.sqlite
     /// `MANAGER_DB_PATH`. Default `./propeller.db`.
     public var databasePath = "./propeller.db"
+    /// `MANAGER_DATABASE_URL`: the PostgreSQL database (`DatabaseURL`); required with
+    /// `MANAGER_STORAGE=postgres`, ignored otherwise. Default unset.
+    public var databaseURL: DatabaseURL?
+    /// `MANAGER_DATABASE_TIMEOUT`: seconds an API request waits for an unreachable PostgreSQL before it
+    /// is answered 503 (samples never give up: they wait until the database is back). Default 5.
+    public var databaseTimeoutSeconds = 5
     /// `MANAGER_PROPLET_TIMEOUT`: seconds of silence after which a proplet is not alive. Default 30.
     public var propletTimeoutSeconds = 30
     /// `MANAGER_LIVENESS_CHECK_INTERVAL`: seconds between liveness sweeps. Default 1.

@@ -313,6 +313,9 @@ public final class TaskLifecycle: Sendable {
             throw .notFound("\(kind) \(id) not found")
         } catch StoreError.conflict(let kind, let id) {
             throw .conflict("\(kind) \(id) already exists")
+        } catch StoreError.unavailable(let reason) {
+            logger.warning("store unavailable", metadata: ["operation": "\(operation)", "error": "\(reason)"])
+            throw .unavailable("the database is unavailable, try again later: \(operation) failed")
         } catch {
             logger.error("store failure", metadata: ["operation": "\(operation)", "error": "\(error)"])
             throw .internalFailure("\(operation) failed")

@@ -120,12 +120,16 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case conflict(kind: String, id: String)
     /// The database failed (disk full, corrupt file…): an operator problem, never the client's.
     case database(String)
+    /// The database cannot be reached right now (a PostgreSQL restart, a network cut): the request may
+    /// be repeated later (HTTP 503).
+    case unavailable(String)
 
     public var description: String {
         switch self {
         case .notFound(let kind, let id): "\(kind) \(id) not found"
         case .conflict(let kind, let id): "\(kind) \(id) already exists"
         case .database(let reason): "database error: \(reason)"
+        case .unavailable(let reason): "database unavailable: \(reason)"
         }
     }
 }

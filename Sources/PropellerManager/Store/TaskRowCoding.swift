@@ -96,7 +96,7 @@ enum TaskRowCoding {
 }
 
 /// A task input with its kind spelled out, so the JSON column round-trips exactly.
-private struct StoredInput: Codable {
+struct StoredInput: Codable {
     var input: TaskInput
 
     init(_ input: TaskInput) { self.input = input }

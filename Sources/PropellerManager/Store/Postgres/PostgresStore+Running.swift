@@ -1,0 +1,208 @@
+import Logging
+import PostgresNIO
+import _ConnectionPoolModule
+
+/// How an operation reacts when the database cannot be reached.
+enum PostgresRetry: Sendable {
+    /// Retry (backing off) until the database is reachable again, however long that takes; also after a
+    /// connection broke during COMMIT. Only for idempotent writes (samples: `ON CONFLICT DO NOTHING`).
+    case untilCommitted
+    /// Retry for at most the store's `operationTimeout`; never repeat a transaction whose COMMIT was sent.
+    case bounded
+}
+
+extension PostgresStore {
+    /// Runs `body` on a pooled connection, outside a transaction (one statement, or a read whose
+    /// statements need no common snapshot).
+    func read<T: Sendable>(
+        _ operation: String,
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        try await run(operation, transaction: false, retry: .bounded, body)
+    }
+
+    /// Runs `body` in one transaction (BEGIN … COMMIT; rolled back when it throws).
+    func write<T: Sendable>(
+        _ operation: String,
+        retry: PostgresRetry = .bounded,
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        try await run(operation, transaction: true, retry: retry, body)
+    }
+
+    private func run<T: Sendable>(
+        _ operation: String,
+        transaction: Bool,
+        retry: PostgresRetry,
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        let deadline: ContinuousClock.Instant? = retry == .untilCommitted ? nil : .now + operationTimeout
+        let logger = self.logger
+        var delay = Duration.milliseconds(100)
+        while true {
+            do {
+                let result = try await attempt(deadline: deadline) { connection in
+                    transaction
+                        ? try await Self.transaction(connection, logger: logger, body) : try await body(connection)
+                }
+                recovered(operation)
+                return result
+            } catch {
+                let failure = Self.classify(error)
+                switch failure {
+                case .store(let error):
+                    throw error
+                case .failed(let reason):
+                    logger.error(
+                        "store operation failed",
+                        metadata: ["store.operation": "\(operation)", "error": "\(reason)"]
+                    )
+                    throw StoreError.database("\(operation) failed: \(reason)")
+                case .uncertain(let reason) where retry == .bounded:
+                    lost(operation, reason)
+                    throw StoreError.unavailable(
+                        "\(operation): the database connection broke during COMMIT (\(reason)); the outcome is unknown"
+                    )
+                case .notCommitted(let reason), .uncertain(let reason):
+                    lost(operation, reason)
+                    if Task.isCancelled { throw StoreError.unavailable("\(operation) cancelled: \(reason)") }
+                    if let deadline, ContinuousClock.now + delay >= deadline {
+                        throw StoreError.unavailable("\(operation) failed: database unreachable (\(reason))")
+                    }
+                    try? await Task.sleep(for: delay)
+                    delay = min(delay * 2, .seconds(2))
+                }
+            }
+        }
+    }
+
+    /// One try of `body` on a pooled connection, given up at `deadline` (nil: no limit).
+    func attempt<T: Sendable>(
+        deadline: ContinuousClock.Instant?,
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        let client = self.client
+        guard let deadline else { return try await client.withConnection { try await body($0) } }
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await client.withConnection { try await body($0) } }
+            group.addTask {
+                try await Task.sleep(until: deadline)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let value = first else { throw DeadlinePassed() }
+            return value
+        }
+    }
+
+    /// BEGIN, `body`, COMMIT; ROLLBACK when `body` throws. A failure of the COMMIT itself is wrapped in
+    /// `CommitFailed`, because only then may the transaction have committed.
+    static func transaction<T: Sendable>(
+        _ connection: PostgresConnection,
+        logger: Logger,
+        _ body: (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        try await connection.query("BEGIN", logger: logger)
+        let result: T
+        do {
+            result = try await body(connection)
+        } catch {
+            _ = try? await connection.query("ROLLBACK", logger: logger)
+            throw error
+        }
+        do {
+            try await connection.query("COMMIT", logger: logger)
+        } catch {
+            throw CommitFailed(underlying: error)
+        }
+        return result
+    }
+
+    private func lost(_ operation: String, _ reason: String) {
+        let first = outageStarted(reason)
+        if first {
+            logger.warning(
+                "database unreachable; retrying",
+                metadata: ["store.operation": "\(operation)", "error": "\(reason)"]
+            )
+        }
+    }
+
+    private func recovered(_ operation: String) {
+        if outageEnded() { logger.notice("database reachable again", metadata: ["store.operation": "\(operation)"]) }
+    }
+
+    // MARK: Classifying failures
+
+    enum Failure {
+        /// A client situation (not found, conflict): passed on as it is.
+        case store(StoreError)
+        /// The database could not be reached, or ended the transaction without committing it: safe to retry.
+        case notCommitted(String)
+        /// The connection broke while COMMIT was under way: the transaction may or may not have committed.
+        case uncertain(String)
+        /// Anything else (a bad statement, a constraint): retrying would fail the same way.
+        case failed(String)
+    }
+
+    /// SQLSTATEs after which the transaction certainly did not commit and a retry may succeed:
+    /// connection exceptions (class 08), server shutdown or start-up (57P01…57P03), too many
+    /// connections (53300), serialization failures and deadlocks (40001, 40P01).
+    static let retryableStates: Set<String> = ["57P01", "57P02", "57P03", "53300", "40001", "40P01"]
+
+    static func classify(_ error: any Error) -> Failure {
+        if let error = error as? StoreError { return .store(error) }
+        if error is DeadlinePassed { return .notCommitted("no answer in time") }
+        if let error = error as? CommitFailed {
+            switch classify(error.underlying) {
+            case .notCommitted(let reason):
+                return isConnectionLoss(error.underlying) ? .uncertain(reason) : .notCommitted(reason)
+            case let other: return other
+            }
+        }
+        if error is ConnectionPoolError { return .notCommitted(reason(error)) }
+        if let error = error as? PSQLError {
+            if isConnectionLoss(error) { return .notCommitted(reason(error)) }
+            if let state = error.serverInfo?[.sqlState], state.hasPrefix("08") || retryableStates.contains(state) {
+                return .notCommitted(reason(error))
+            }
+        }
+        return .failed(reason(error))
+    }
+
+    /// Whether `error` is the connection itself failing (refused, closed, reset) rather than a statement.
+    static func isConnectionLoss(_ error: any Error) -> Bool {
+        guard let error = error as? PSQLError else { return error is ConnectionPoolError }
+        switch error.code {
+        case .connectionError, .serverClosedConnection, .uncleanShutdown, .clientClosedConnection: return true
+        default: return false
+        }
+    }
+
+    /// A one-line reason: the server's SQLSTATE and message, or the client's error code and cause.
+    /// (postgres-nio hides details from `description` on purpose; these fields are safe to log.)
+    static func reason(_ error: any Error) -> String {
+        if let error = error as? CommitFailed { return reason(error.underlying) }
+        if let error = error as? PSQLError {
+            if let info = error.serverInfo {
+                let state = info[.sqlState] ?? "?"
+                return "\(info[.message] ?? "server error") (SQLSTATE \(state))"
+            }
+            if let underlying = error.underlying { return "\(error.code): \(underlying)" }
+            return "\(error.code)"
+        }
+        if let error = error as? ConnectionPoolError {
+            return error == .connectionCreationCircuitBreakerTripped
+                ? "cannot connect to the database" : "connection pool: \(error)"
+        }
+        return "\(error)"
+    }
+}
+
+/// The COMMIT of a transaction failed; `underlying` says how.
+struct CommitFailed: Error {
+    var underlying: any Error
+}
+
+/// An attempt ran past its deadline.
+struct DeadlinePassed: Error {}

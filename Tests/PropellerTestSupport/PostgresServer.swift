@@ -57,6 +57,11 @@ public struct PostgresServer: Sendable {
         try await process.start()
     }
 
+    /// Runs one SQL command as the cluster's superuser (on the `postgres` database), e.g. `ALTER SYSTEM …`.
+    public func execute(_ command: String) async throws {
+        try await PostgresInstallation.psql(port: port, command: command)
+    }
+
     /// Creates another empty database on this server and returns its URL.
     public func createDatabase(_ name: String) async throws -> String {
         try await PostgresInstallation.psql(port: port, command: "CREATE DATABASE \"\(name)\"")

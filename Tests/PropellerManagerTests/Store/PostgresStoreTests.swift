@@ -112,6 +112,25 @@ struct PostgresStoreTests {
         }
     }
 
+    @Test("a read-only server is reported by health, and sample writes wait until it accepts writes again")
+    func readOnlyServer() async throws {
+        try await withPostgresStore { store, server in
+            try await store.insertTask(StoreFixtures.task("t-1"))
+            try await server.execute("ALTER SYSTEM SET default_transaction_read_only = on")
+            try await server.execute("SELECT pg_reload_conf()")
+            try await Task.sleep(for: .milliseconds(300))
+            let health = await store.health()
+            #expect(health?.contains("read-only") == true, "\(health ?? "nil")")
+            let writer = Task { try await store.insertTaskSamples([StoreFixtures.sample("t-1", at: 1)]) }
+            try await Task.sleep(for: .seconds(1))
+            #expect(try await store.taskSamples(taskID: "t-1", range: .all, order: .ascending, page: Page()).total == 0)
+            try await server.execute("ALTER SYSTEM RESET default_transaction_read_only")
+            try await server.execute("SELECT pg_reload_conf()")
+            #expect(try await writer.value == 1)
+            #expect(await store.health() == nil)
+        }
+    }
+
     @Test("a wrong password fails the start at once with the server's reason, password masked")
     func wrongPassword() async throws {
         if let reason = PostgresInstallation.missingReason { try Test.cancel(Comment(rawValue: reason)) }

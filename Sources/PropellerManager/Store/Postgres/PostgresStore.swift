@@ -126,18 +126,26 @@ public final class PostgresStore: Store {
 
     // MARK: Health
 
-    /// nil while the database answers; otherwise why it does not (the last connection failure). Runs
-    /// `SELECT 1` with a 2 s limit, so it also notices an outage while nothing else is being written.
+    /// nil while the database answers and accepts writes; otherwise why not (unreachable, or a read-only
+    /// server such as a standby). Asks the server with a 2 s limit, so it notices an outage while
+    /// nothing else is being written.
     public func health() async -> String? {
+        let logger = self.logger
         do {
-            _ = try await attempt(deadline: .now + .seconds(2)) { connection in
-                try await connection.query("SELECT 1", logger: self.logger)
+            let readOnly = try await attempt(deadline: .now + .seconds(2)) { connection in
+                let rows = try await connection.query(
+                    "SELECT pg_is_in_recovery() OR current_setting('transaction_read_only') = 'on'",
+                    logger: logger
+                )
+                var readOnly = false
+                for try await value in rows.decode(Bool.self) { readOnly = value }
+                return readOnly
             }
-            outage.withLock { $0 = nil }
-            return nil
+            _ = outageEnded()
+            return readOnly ? "database is read-only (a standby or default_transaction_read_only)" : nil
         } catch {
             let reason = Self.reason(error)
-            outage.withLock { $0 = reason }
+            _ = outageStarted(reason)
             return "database unreachable: \(reason)"
         }
     }

@@ -9,7 +9,7 @@ VENV := .venv
 PRODUCTS := propeller propeller-wasm
 # Executables the tests spawn besides the products (the MQTT will test kills a propeller-mqtt-bench client).
 TEST_TOOLS := propeller-mqtt-bench
-BENCH_PRODUCTS := sampler-bench naive-sampler propeller-mqtt-bench store-query-bench module-fetch-bench
+BENCH_PRODUCTS := sampler-bench naive-sampler propeller-mqtt-bench store-query-bench module-fetch-bench postgres-store-bench
 BIN_DIR = $(shell $(SWIFT) build --show-bin-path)
 RELEASE_BIN_DIR = $(shell $(SWIFT) build -c release --show-bin-path)
 

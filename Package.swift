@@ -239,5 +239,15 @@ let package = Package(
             path: "Benchmarks/module-fetch/Sources/module-fetch-bench",
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "postgres-store-bench",
+            dependencies: [
+                "PropellerCore",
+                "PropellerManager",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/postgres/Sources/postgres-store-bench",
+            swiftSettings: swiftSettings
+        ),
     ]
 )

@@ -91,3 +91,16 @@ extension PostgresStore {
         return bindings
     }
 }
+
+extension PostgresStore {
+    /// `VACUUM ANALYZE` of the sample tables: what autovacuum does in a running deployment (sets the
+    /// visibility map that index-only aggregate scans need, refreshes planner statistics). For
+    /// benchmarks that query right after a bulk fill.
+    package func vacuumSamples() async throws {
+        try await read("vacuum samples") { connection in
+            try await connection.query("VACUUM ANALYZE task_samples", logger: self.logger)
+            try await connection.query("VACUUM ANALYZE proplet_samples", logger: self.logger)
+            return ()
+        }
+    }
+}

@@ -31,7 +31,7 @@ struct PostgresStoreTests {
                 for index in 0..<2 {
                     group.addTask {
                         try await PostgresStore.withStore(url: url, logger: .quiet) { other in
-                            try await other.insertTask(StoreFixtures.task("t-\(index)", created: Double(index)))
+                            try await other.createTask(StoreFixtures.task("t-\(index)", created: Double(index)))
                         }
                     }
                 }
@@ -52,7 +52,7 @@ struct PostgresStoreTests {
     @Test("sample writes during a PostgreSQL restart wait, then commit every sample exactly once")
     func writesSurviveRestart() async throws {
         try await withPostgresStore { store, server in
-            try await store.insertTask(StoreFixtures.task("t-1"))
+            try await store.createTask(StoreFixtures.task("t-1"))
             let samples = (0..<2000).map { StoreFixtures.sample("t-1", at: Double($0) / 10) }
             let batches = stride(from: 0, to: samples.count, by: 100).map {
                 Array(samples[$0..<min($0 + 100, samples.count)])
@@ -90,7 +90,7 @@ struct PostgresStoreTests {
     @Test("while PostgreSQL is down reads fail as unavailable within the timeout and health says why")
     func readsFailFastWhileDown() async throws {
         try await withPostgresStore(operationTimeout: .seconds(1)) { store, server in
-            try await store.insertTask(StoreFixtures.task("t-1"))
+            try await store.createTask(StoreFixtures.task("t-1"))
             #expect(await store.health() == nil)
             await server.kill()
             let start = ContinuousClock.now
@@ -115,7 +115,7 @@ struct PostgresStoreTests {
     @Test("a read-only server is reported by health, and sample writes wait until it accepts writes again")
     func readOnlyServer() async throws {
         try await withPostgresStore { store, server in
-            try await store.insertTask(StoreFixtures.task("t-1"))
+            try await store.createTask(StoreFixtures.task("t-1"))
             try await server.execute("ALTER SYSTEM SET default_transaction_read_only = on")
             try await server.execute("SELECT pg_reload_conf()")
             try await Task.sleep(for: .milliseconds(300))

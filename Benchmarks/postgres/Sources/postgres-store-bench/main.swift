@@ -34,7 +34,9 @@ struct Options {
             default: throw UsageError("unknown option \(flag)")
             }
         }
-        guard DatabaseURL(url) != nil else { throw UsageError("--url postgres://USER:PASSWORD@HOST:PORT/DB is required") }
+        guard DatabaseURL(url) != nil else {
+            throw UsageError("--url postgres://USER:PASSWORD@HOST:PORT/DB is required")
+        }
         guard !sqlite.isEmpty else { throw UsageError("--sqlite PATH is required") }
     }
 

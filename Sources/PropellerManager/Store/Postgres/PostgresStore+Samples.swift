@@ -67,7 +67,7 @@ extension PostgresStore {
         }
     }
 
-    /// Inserts `rows` in chunks of multi-row statements inside one transaction; returns how many were new.
+    /// Inserts `rows` in one transaction (waiting out a lost database); returns how many were new.
     private func insert<Row: Sendable>(
         _ operation: String,
         table: String,
@@ -75,34 +75,60 @@ extension PostgresStore {
         rows: [Row],
         bind: @escaping @Sendable (Row, inout PostgresBindings) -> Void
     ) async throws -> Int {
-        let chunk = 1000
         let logger = self.logger
         return try await write(operation, retry: .untilCommitted) { connection in
-            var inserted = 0
-            var start = 0
-            while start < rows.count {
-                let end = min(start + chunk, rows.count)
-                var bindings = PostgresBindings(capacity: (end - start) * columns.count)
-                var values: [String] = []
-                values.reserveCapacity(end - start)
-                for row in rows[start..<end] {
-                    let first = bindings.count + 1
-                    bind(row, &bindings)
-                    values.append("(" + (first..<first + columns.count).map { "$\($0)" }.joined(separator: ",") + ")")
-                }
-                let sql = """
-                    WITH inserted AS (
-                        INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES \(values.joined(separator: ","))
-                        ON CONFLICT DO NOTHING RETURNING 1
-                    )
-                    SELECT count(*) FROM inserted
-                    """
-                let result = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
-                for try await count in result.decode(Int64.self) { inserted += Int(count) }
-                start = end
-            }
-            return inserted
+            try await Self.insertRows(
+                connection,
+                table: table,
+                columns: columns,
+                rows: rows,
+                bind: bind,
+                logger: logger
+            )
         }
+    }
+
+    /// Inserts `rows` with multi-row `INSERT … ON CONFLICT DO NOTHING` statements of at most 1,000 rows,
+    /// inside the caller's transaction; returns how many rows were new.
+    static func insertRows<Row>(
+        _ connection: PostgresConnection,
+        table: String,
+        columns: [String],
+        rows: [Row],
+        bind: (Row, inout PostgresBindings) -> Void,
+        logger: Logger
+    ) async throws -> Int {
+        let chunk = 1000
+        var inserted = 0
+        var start = 0
+        while start < rows.count {
+            let end = min(start + chunk, rows.count)
+            var bindings = PostgresBindings(capacity: (end - start) * columns.count)
+            var values = ""
+            values.reserveCapacity((end - start) * columns.count * 6)
+            for row in rows[start..<end] {
+                let first = bindings.count + 1
+                bind(row, &bindings)
+                values += values.isEmpty ? "(" : ",("
+                for parameter in first..<first + columns.count {
+                    if parameter > first { values += "," }
+                    values += "$"
+                    values += String(parameter)
+                }
+                values += ")"
+            }
+            let sql = """
+                WITH inserted AS (
+                    INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES \(values)
+                    ON CONFLICT DO NOTHING RETURNING 1
+                )
+                SELECT count(*) FROM inserted
+                """
+            let result = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
+            for try await count in result.decode(Int64.self) { inserted += Int(count) }
+            start = end
+        }
+        return inserted
     }
 }
 

@@ -11,13 +11,13 @@ extension PostgresStore {
         (first..<first + count).map { "$\($0)" }.joined(separator: ", ")
     }
 
-    public func insertTask(_ task: WasmTask) async throws {
+    public func createTask(_ task: WasmTask) async throws {
         let bindings = try PostgresRowCoding.bindings(for: task)
         let sql = """
             INSERT INTO tasks (\(Self.taskColumnList)) VALUES (\(Self.parameters(bindings.count)))
             ON CONFLICT (id) DO NOTHING RETURNING 1
             """
-        let inserted = try await write("insert task") { connection in
+        let inserted = try await write("create task") { connection in
             try await Self.rowCount(
                 connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: self.logger)
             )
@@ -25,32 +25,9 @@ extension PostgresStore {
         if inserted == 0 { throw StoreError.conflict(kind: "task", id: task.id) }
     }
 
-    public func updateTask(_ task: WasmTask) async throws {
-        var bindings = try PostgresRowCoding.bindings(for: task)
-        let count = bindings.count
-        bindings.append(task.id)
-        let sql = """
-            UPDATE tasks SET (\(Self.taskColumnList)) = (\(Self.parameters(count)))
-            WHERE id = $\(count + 1) RETURNING 1
-            """
-        let updated = try await write("update task") { [bindings] connection in
-            try await Self.rowCount(
-                connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: self.logger)
-            )
-        }
-        if updated == 0 { throw StoreError.notFound(kind: "task", id: task.id) }
-    }
-
     public func task(id: String) async throws -> WasmTask? {
         try await read("read task") { connection in
-            let rows = try await connection.query(
-                PostgresQuery(
-                    unsafeSQL: "SELECT \(Self.taskColumnList) FROM tasks WHERE id = $1",
-                    binds: Self.binding(id)
-                ),
-                logger: self.logger
-            )
-            return try await Self.decodeAll(rows, PostgresRowCoding.task(from:)).first
+            try await Self.fetchTask(connection, id: id, lock: "", logger: self.logger)
         }
     }
 
@@ -73,7 +50,7 @@ extension PostgresStore {
                     PostgresQuery(
                         unsafeSQL: """
                             SELECT (SELECT count(*) FROM tasks \(filter)) AS total, \(Self.taskColumnList)
-                            FROM tasks \(filter) ORDER BY created_at_us, id LIMIT $1 OFFSET $2
+                            FROM tasks \(filter) ORDER BY created_at_us, id COLLATE "C" LIMIT $1 OFFSET $2
                             """,
                         binds: bindings
                     ),
@@ -90,94 +67,122 @@ extension PostgresStore {
         }
     }
 
-    public func deleteTask(id: String) async throws -> Bool {
-        try await write("delete task") { connection in
-            try await connection.query("DELETE FROM task_samples WHERE task_id = \(id)", logger: self.logger)
-            return try await Self.rowCount(
-                connection.query("DELETE FROM tasks WHERE id = \(id) RETURNING 1", logger: self.logger)
-            ) > 0
+    /// The task's row is locked first (`FOR UPDATE`: concurrent starts of one task queue up and the later
+    /// ones see it running), then the proplet's (`FOR SHARE`: a concurrent `markPropletLost` waits for this
+    /// start to commit and then fails the task it started). The conditional `UPDATE` is the
+    /// compare-and-set itself.
+    public func startTask(id: String, propletID: String, at now: Timestamp) async throws -> TaskStart {
+        let logger = self.logger
+        return try await write("start task") { connection in
+            guard let task = try await Self.fetchTask(connection, id: id, lock: "FOR UPDATE", logger: logger) else {
+                return .taskNotFound
+            }
+            guard task.state != .running else { return .alreadyRunning(task) }
+            guard
+                let proplet = try await Self.fetchProplet(connection, id: propletID, lock: "FOR SHARE", logger: logger)
+            else { return .propletNotFound }
+            guard proplet.alive else { return .propletNotAlive(proplet) }
+            let started = task.started(on: propletID, at: now)
+            let updated = try await Self.updateTask(connection, started, where: "state <> 'running'", logger: logger)
+            return updated ? .started(started, previous: task) : .alreadyRunning(task)
         }
     }
 
-    public func runningTasks(propletID: String) async throws -> [WasmTask] {
-        try await read("list running tasks") { connection in
-            let rows = try await connection.query(
-                PostgresQuery(
-                    unsafeSQL: """
-                        SELECT \(Self.taskColumnList) FROM tasks WHERE proplet_id = $1 AND state = 'running'
-                        ORDER BY created_at_us, id
-                        """,
-                    binds: Self.binding(propletID)
-                ),
-                logger: self.logger
-            )
-            return try await Self.decodeAll(rows, PostgresRowCoding.task(from:))
-        }
-    }
-
-    // MARK: Proplets
-
-    public func upsertProplet(_ proplet: Proplet) async throws {
-        let bindings = try PostgresRowCoding.bindings(for: proplet)
-        let sql = """
-            INSERT INTO proplets (\(Self.propletColumnList)) VALUES (\(Self.parameters(bindings.count)))
-            ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, alive = EXCLUDED.alive,
-                last_seen_us = EXCLUDED.last_seen_us, running_tasks = EXCLUDED.running_tasks,
-                metadata_json = EXCLUDED.metadata_json
-            """
-        try await write("upsert proplet") { connection in
-            try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: self.logger)
-            return ()
-        }
-    }
-
-    public func proplet(id: String) async throws -> Proplet? {
-        try await read("read proplet") { connection in
-            let rows = try await connection.query(
-                PostgresQuery(
-                    unsafeSQL: "SELECT \(Self.propletColumnList) FROM proplets WHERE id = $1",
-                    binds: Self.binding(id)
-                ),
-                logger: self.logger
-            )
-            return try await Self.decodeAll(rows, PostgresRowCoding.proplet(from:)).first
-        }
-    }
-
-    public func proplets(page: Page) async throws -> PageResult<Proplet> {
-        let (limit, offset) = PostgresSeriesQuery.bounds(page)
-        return try await read("list proplets") { connection in
-            let rows = try await connection.query(
-                PostgresQuery(
-                    unsafeSQL: "SELECT \(Self.propletColumnList) FROM proplets ORDER BY id LIMIT $1 OFFSET $2",
-                    binds: {
-                        var bindings = PostgresBindings(capacity: 2)
-                        bindings.append(limit)
-                        bindings.append(offset)
-                        return bindings
-                    }()
-                ),
-                logger: self.logger
-            )
-            let items = try await Self.decodeAll(rows, PostgresRowCoding.proplet(from:))
-            let total = try await Self.count(
+    public func undoStart(_ started: WasmTask, restoring previous: WasmTask) async throws -> Bool {
+        let logger = self.logger
+        return try await write("undo task start") { connection in
+            let count = PostgresRowCoding.taskColumns.count + 1
+            return try await Self.updateTask(
                 connection,
-                "SELECT count(*) FROM proplets",
-                PostgresBindings(),
-                logger: self.logger
-            )
-            return PageResult(items: items, total: total)
+                previous,
+                where: """
+                    state = 'running' AND proplet_id IS NOT DISTINCT FROM $\(count + 1)
+                    AND started_at_us IS NOT DISTINCT FROM $\(count + 2) AND updated_at_us = $\(count + 3)
+                    """,
+                logger: logger
+            ) { bindings in
+                bindings.append(started.propletID)
+                bindings.append(started.startedAt?.microsecondsSinceEpoch)
+                bindings.append(started.updatedAt.microsecondsSinceEpoch)
+            }
         }
     }
 
-    /// Deletes the proplet and its proplet-level samples (its tasks and their samples stay).
-    public func deleteProplet(id: String) async throws -> Bool {
-        try await write("delete proplet") { connection in
-            try await connection.query("DELETE FROM proplet_samples WHERE proplet_id = \(id)", logger: self.logger)
-            return try await Self.rowCount(
-                connection.query("DELETE FROM proplets WHERE id = \(id) RETURNING 1", logger: self.logger)
-            ) > 0
+    /// Locks the task, checks the assignment, writes the result and the final sample in one transaction.
+    public func applyResult(_ result: TaskResult, at now: Timestamp) async throws -> ResultApplication {
+        let logger = self.logger
+        let sample = result.finalSample
+        return try await write("apply result") { connection in
+            guard let task = try await Self.fetchTask(connection, id: result.taskID, lock: "FOR UPDATE", logger: logger)
+            else { return .unknownTask }
+            guard task.propletID == result.propletID else { return .notAssigned(task) }
+            guard task.acceptsResult(from: result.propletID) else { return .alreadyFinished(task) }
+            let finished = task.finished(with: result, at: now)
+            guard try await Self.updateTask(connection, finished, where: "TRUE", logger: logger) else {
+                return .alreadyFinished(task)
+            }
+            var stored = 0
+            if let sample {
+                stored = try await Self.insertRows(
+                    connection,
+                    table: "task_samples",
+                    columns: PostgresRowCoding.taskSampleColumns,
+                    rows: [sample],
+                    bind: PostgresRowCoding.bind(_:into:),
+                    logger: logger
+                )
+            }
+            return .applied(finished, storedSamples: stored)
         }
+    }
+
+    public func deleteTask(id: String) async throws -> TaskDeletion {
+        let logger = self.logger
+        return try await write("delete task") { connection in
+            guard let task = try await Self.fetchTask(connection, id: id, lock: "FOR UPDATE", logger: logger) else {
+                return .notFound
+            }
+            guard task.state != .running else { return .running(task) }
+            try await connection.query("DELETE FROM task_samples WHERE task_id = \(id)", logger: logger)
+            try await connection.query("DELETE FROM tasks WHERE id = \(id)", logger: logger)
+            return .deleted
+        }
+    }
+
+    // MARK: Statements shared by the operations (inside the caller's transaction)
+
+    /// The task, optionally with a row lock (`lock`: "", "FOR UPDATE", "FOR SHARE").
+    static func fetchTask(
+        _ connection: PostgresConnection,
+        id: String,
+        lock: String,
+        logger: Logger
+    ) async throws -> WasmTask? {
+        let rows = try await connection.query(
+            PostgresQuery(unsafeSQL: "SELECT \(taskColumnList) FROM tasks WHERE id = $1 \(lock)", binds: binding(id)),
+            logger: logger
+        )
+        return try await decodeAll(rows, PostgresRowCoding.task(from:)).first
+    }
+
+    /// Writes every column of `task` to its row when `condition` holds (its parameters, appended by
+    /// `extra`, are numbered after the task's columns and id). Returns whether the row was written.
+    static func updateTask(
+        _ connection: PostgresConnection,
+        _ task: WasmTask,
+        where condition: String,
+        logger: Logger,
+        extra: (inout PostgresBindings) -> Void = { _ in }
+    ) async throws -> Bool {
+        var bindings = try PostgresRowCoding.bindings(for: task)
+        let count = bindings.count
+        bindings.append(task.id)
+        extra(&bindings)
+        let sql = """
+            UPDATE tasks SET (\(taskColumnList)) = (\(parameters(count)))
+            WHERE id = $\(count + 1) AND \(condition) RETURNING 1
+            """
+        return try await rowCount(connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)) == 1
     }
 
     // MARK: Helpers

@@ -47,7 +47,13 @@ extension PubSub {
 public enum TopicFilter {
     /// Whether `topic` matches `filter`: `+` matches one level, a trailing `#` matches any remaining
     /// levels (including none). Topics starting with `$` never match a filter starting with a wildcard.
+    /// A shared subscription (`$share/GROUP/FILTER`, MQTT 5 §4.8.2) matches what its FILTER matches:
+    /// the broker delivers each message to one member of the group, under its own topic.
     public static func matches(_ filter: String, _ topic: String) -> Bool {
+        if filter.hasPrefix("$share/") {
+            let parts = filter.split(separator: "/", maxSplits: 2, omittingEmptySubsequences: false)
+            return parts.count == 3 && matches(String(parts[2]), topic)
+        }
         if topic.hasPrefix("$") && (filter.hasPrefix("+") || filter.hasPrefix("#")) { return false }
         let filterLevels = filter.split(separator: "/", omittingEmptySubsequences: false)
         let topicLevels = topic.split(separator: "/", omittingEmptySubsequences: false)

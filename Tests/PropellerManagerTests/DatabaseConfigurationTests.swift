@@ -1,3 +1,4 @@
+import PropellerMQTT
 import PropellerManager
 import Testing
 
@@ -68,5 +69,30 @@ struct DatabaseConfigurationTests {
         } throws: { error in
             String(describing: error).contains("MANAGER_DATABASE_TIMEOUT")
         }
+    }
+
+    @Test("with postgres the managers share one subscription group and each has its own MQTT client id")
+    func sharedIngestion() throws {
+        let postgres = try ManagerConfiguration(environment: [
+            "MANAGER_STORAGE": "postgres", "MANAGER_DATABASE_URL": "postgres://u:p@h/db", "MANAGER_HTTP_PORT": "7071",
+        ])
+        #expect(postgres.sharedSubscriptionGroup == "propeller-managers")
+        #expect(postgres.effectiveMQTTClientID.hasPrefix("propeller-manager-default-default-"))
+        #expect(postgres.effectiveMQTTClientID.hasSuffix("-7071"))
+        var other = postgres
+        other.httpPort = 7072
+        #expect(other.effectiveMQTTClientID != postgres.effectiveMQTTClientID)
+        let sqlite = ManagerConfiguration()
+        #expect(sqlite.sharedSubscriptionGroup == nil)
+        #expect(sqlite.effectiveMQTTClientID == "propeller-manager-default-default")
+        let components = ManagerComponents(
+            configuration: postgres,
+            store: InMemoryStore(),
+            pubsub: InMemoryPubSub(),
+            logger: .quiet
+        )
+        #expect(
+            components.ingestion.subscriptionFilter == "$share/propeller-managers/m/default/c/default/control/proplet/+"
+        )
     }
 }

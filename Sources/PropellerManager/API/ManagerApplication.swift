@@ -61,7 +61,7 @@ public struct ManagerComponents: Sendable {
             timeoutSeconds: configuration.propletTimeoutSeconds,
             logger: logger
         )
-        ingestion = IngestionService(
+        var ingestion = IngestionService(
             tasks: tasks,
             registry: registry,
             store: store,
@@ -73,6 +73,8 @@ public struct ManagerComponents: Sendable {
             logger: logger,
             onSubscribed: onSubscribed
         )
+        ingestion.sharedGroup = configuration.sharedSubscriptionGroup
+        self.ingestion = ingestion
         liveness = LivenessService(
             registry: registry,
             interval: .seconds(configuration.livenessCheckIntervalSeconds),

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 extension ManagerConfiguration {
     /// Sets `databaseURL` from `MANAGER_DATABASE_URL`: required with `MANAGER_STORAGE=postgres`, and when
     /// given it must parse whatever the storage (a wrong value is never silently kept for later). The
@@ -35,4 +41,15 @@ extension ManagerConfiguration {
         }
         return String(text[..<text.index(after: colon)]) + "***" + String(text[at...])
     }
+}
+
+extension ManagerConfiguration {
+    /// This machine's host name, as MQTT client ids may carry it (`[A-Za-z0-9-]`, other characters `-`).
+    static let hostname: String = {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count) == 0 else { return "host" }
+        let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let cleaned = String(name.map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") ? $0 : "-" })
+        return cleaned.isEmpty ? "host" : cleaned
+    }()
 }

@@ -30,8 +30,18 @@ public struct ManagerConfiguration: Sendable, Hashable {
     /// sharing a broker, domain and channel its own id.
     public var mqttClientID: String?
 
-    /// The MQTT client id in use: `mqttClientID` or `propeller-manager-{domain}-{channel}`.
-    public var effectiveMQTTClientID: String { mqttClientID ?? "propeller-manager-\(domainID)-\(channelID)" }
+    /// The MQTT client id in use: `mqttClientID`, else `propeller-manager-{domain}-{channel}`, and with
+    /// `MANAGER_STORAGE=postgres` (several managers, one broker) `…-{hostname}-{http port}`, so that
+    /// each manager keeps its own stable session.
+    public var effectiveMQTTClientID: String {
+        if let mqttClientID { return mqttClientID }
+        let base = "propeller-manager-\(domainID)-\(channelID)"
+        return storage == .postgres ? "\(base)-\(Self.hostname)-\(httpPort)" : base
+    }
+
+    /// The shared-subscription group of ingestion: `propeller-managers` with `MANAGER_STORAGE=postgres`
+    /// (SPEC §1: the managers split the proplets' messages), nil (a plain subscription) otherwise.
+    public var sharedSubscriptionGroup: String? { storage == .postgres ? "propeller-managers" : nil }
     /// `MANAGER_STORAGE`: `sqlite`, `memory` or `postgres`. Default `sqlite`.
     public var storage = Storage.sqlite
     /// `MANAGER_DB_PATH`. Default `./propeller.db`.

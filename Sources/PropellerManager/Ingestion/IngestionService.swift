@@ -47,9 +47,15 @@ public struct IngestionService: Service {
         self.logger = logger
     }
 
+    /// The MQTT shared-subscription group of several managers on one database (`propeller-managers`:
+    /// the broker hands each message to one of them), or nil for a plain subscription. Default nil.
+    public var sharedGroup: String?
+
     /// The one subscription: `m/{domain}/c/{channel}/control/proplet/+` (one filter to match per message
-    /// instead of five).
-    public var subscriptionFilter: String { topics.base + "control/proplet/+" }
+    /// instead of five), as `$share/{group}/…` when the managers share the work.
+    public var subscriptionFilter: String {
+        (sharedGroup.map { "$share/\($0)/" } ?? "") + topics.base + "control/proplet/+"
+    }
 
     /// Subscribes, then consumes until cancelled or gracefully shut down (buffered samples are written first).
     public func run() async throws {

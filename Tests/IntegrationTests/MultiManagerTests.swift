@@ -1,0 +1,189 @@
+import Foundation
+import PropellerCore
+import PropellerTestSupport
+import Testing
+import WAT
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// Several `propeller manager` processes on one PostgreSQL database behind one broker (SPEC §1
+/// "Scale-out"): real PostgreSQL, real Mosquitto, real managers and proplets.
+@Suite("Several managers on PostgreSQL", .timeLimit(.minutes(5)))
+struct MultiManagerTests {
+    /// A WASI daemon that sleeps in 1 s steps until stopped (monitored without burning the 2 cores).
+    static let sleeper = """
+        (module
+          (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
+          (memory (export "memory") 1)
+          (func (export "_start")
+            (loop $forever
+              (i64.store (i32.const 64) (i64.const 0))
+              (i32.store8 (i32.const 72) (i32.const 0))
+              (i32.store (i32.const 80) (i32.const 1))
+              (i64.store (i32.const 88) (i64.const 1000000000))
+              (i64.store (i32.const 96) (i64.const 0))
+              (i32.store16 (i32.const 104) (i32.const 0))
+              (drop (call $poll (i32.const 64) (i32.const 128) (i32.const 1) (i32.const 160)))
+              (br $forever))))
+        """
+
+    private static func request(_ method: String, _ url: String, body: String? = nil) async throws -> (Int, Data) {
+        var request = URLRequest(url: URL(string: url)!)
+        request.httpMethod = method
+        if let body {
+            request.httpBody = Data(body.utf8)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, data)
+    }
+
+    private func json(_ data: Data) -> JSONValue { (try? JSONDecoder().decode(JSONValue.self, from: data)) ?? .null }
+
+    private func eventually(_ what: String, within seconds: Int, _ condition: () async throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while ContinuousClock.now < deadline {
+            if (try? await condition()) == true { return }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        throw HarnessError("timed out after \(seconds) s waiting for: \(what)")
+    }
+
+    /// The value of the first series of `family` whose labels contain `label` on one manager.
+    private func counter(_ base: String, _ family: String, _ label: String) async throws -> Double {
+        let (_, data) = try await Self.request("GET", "\(base)/metrics")
+        let line = String(decoding: data, as: UTF8.self).split(separator: "\n")
+            .first { $0.hasPrefix("\(family){") && $0.contains(label) }
+        return line.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
+    }
+
+    @Test("two managers, two proplets: samples split, stored once, same answers; 100 starts run one")
+    func twoManagers() async throws {
+        if let reason = PostgresInstallation.missingReason { try Test.cancel(Comment(rawValue: reason)) }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("managers-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try await withPostgres { database in
+            try await withMosquitto { broker in
+                let common = [
+                    "PROPELLER_MQTT_URL": broker.url, "PROPELLER_DOMAIN_ID": "scale", "PROPELLER_CHANNEL_ID": "c1",
+                ]
+                var managers: [ServiceProcess] = []
+                var bases: [String] = []
+                for _ in 0..<2 {
+                    let port = try LoopbackPort.free()
+                    bases.append("http://127.0.0.1:\(port)")
+                    managers.append(
+                        try ServiceProcess(
+                            ["manager"],
+                            environment: common.merging([
+                                "MANAGER_HTTP_PORT": String(port), "MANAGER_STORAGE": "postgres",
+                                "MANAGER_DATABASE_URL": database.url,
+                            ]) { _, new in new },
+                            directory: directory
+                        )
+                    )
+                }
+                var proplets: [ServiceProcess] = []
+                for index in 0..<2 {
+                    proplets.append(
+                        try ServiceProcess(
+                            ["proplet"],
+                            environment: common.merging([
+                                "PROPLET_STATE_DIR": directory.appendingPathComponent("proplet-\(index)").path,
+                                "PROPLET_LIVELINESS_INTERVAL": "1", "PROPLET_METRICS_INTERVAL": "1",
+                            ]) { _, new in new },
+                            directory: directory
+                        )
+                    )
+                }
+                defer { _ = (managers, proplets) }
+                for base in bases {
+                    try await eventually("two live proplets on \(base)", within: 60) {
+                        let page = json(try await Self.request("GET", "\(base)/proplets").1)
+                        return page["proplets"]?.elements.filter { $0["alive"] == .bool(true) }.count == 2
+                    }
+                }
+
+                let file = Data(try wat2wasm(Self.sleeper)).base64EncodedString()
+                let body = #"{"name":"_start","daemon":true,"monitoring_profile":"intensive","file":"\#(file)"}"#
+                var ids: [String] = []
+                for index in 0..<6 {
+                    let (status, data) = try await Self.request("POST", "\(bases[index % 2])/tasks", body: body)
+                    #expect(status == 201)
+                    ids.append(try #require(json(data)["id"]?.stringValue))
+                }
+                for (index, id) in ids.enumerated() {
+                    #expect(
+                        try await Self.request("POST", "\(bases[(index + 1) % 2])/tasks/\(id)/start", body: "{}").0
+                            == 200
+                    )
+                }
+
+                // 100 concurrent starts of one more task, half through each manager: exactly one runs.
+                let (_, created) = try await Self.request("POST", "\(bases[0])/tasks", body: body)
+                let contested = try #require(json(created)["id"]?.stringValue)
+                let targets = bases.map { "\($0)/tasks/\(contested)/start" }
+                let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                    for index in 0..<100 {
+                        group.addTask { try await Self.request("POST", targets[index % 2], body: "{}").0 }
+                    }
+                    return try await group.reduce(into: [Int]()) { $0.append($1) }
+                }
+                #expect(statuses.filter { $0 == 200 }.count == 1)
+                #expect(statuses.filter { $0 == 409 }.count == 99, "\(statuses)")
+                ids.append(contested)
+
+                try await eventually("samples of every task", within: 60) {
+                    for id in ids {
+                        let page = json(try await Self.request("GET", "\(bases[0])/tasks/\(id)/metrics").1)
+                        guard (page["total"]?.doubleValue ?? 0) >= 3 else { return false }
+                    }
+                    return true
+                }
+                for id in ids {
+                    #expect(try await Self.request("POST", "\(bases[0])/tasks/\(id)/stop", body: "{}").0 == 200)
+                }
+                try await eventually("every task stopped", within: 60) {
+                    for id in ids {
+                        let task = json(try await Self.request("GET", "\(bases[1])/tasks/\(id)").1)
+                        guard task["state"]?.stringValue == "stopped" else { return false }
+                    }
+                    return true
+                }
+
+                // The shared subscription split the work: each manager received a part of the samples,
+                // together about as many as were stored (without it each would receive all of them).
+                var received: [Double] = []
+                for base in bases {
+                    received.append(
+                        try await counter(base, "propeller_ingest_messages_received_total", "\"task_metrics\"")
+                    )
+                }
+                var storedTotal = 0.0
+                for id in ids {
+                    storedTotal +=
+                        json(try await Self.request("GET", "\(bases[0])/tasks/\(id)/metrics").1)["total"]?
+                        .doubleValue ?? 0
+                }
+                #expect(received.allSatisfy { $0 > 0 }, "task samples received per manager: \(received)")
+                #expect(received.reduce(0, +) < storedTotal * 1.5, "received \(received), stored \(storedTotal)")
+                for id in ids {
+                    let first = try await Self.request("GET", "\(bases[0])/tasks/\(id)")
+                    let second = try await Self.request("GET", "\(bases[1])/tasks/\(id)")
+                    #expect(first.0 == 200 && first.1 == second.1, "GET /tasks/\(id) differs between managers")
+                    let metricsA = try await Self.request("GET", "\(bases[0])/tasks/\(id)/metrics?limit=1000")
+                    let metricsB = try await Self.request("GET", "\(bases[1])/tasks/\(id)/metrics?limit=1000")
+                    #expect(metricsA.1 == metricsB.1, "GET /tasks/\(id)/metrics differs between managers")
+                    let timestamps =
+                        json(metricsA.1)["metrics"]?.elements.compactMap { $0["timestamp"]?.stringValue } ?? []
+                    #expect(!timestamps.isEmpty)
+                    #expect(Set(timestamps).count == timestamps.count, "a sample of \(id) is stored twice")
+                }
+                for process in proplets + managers { await process.terminate() }
+            }
+        }
+    }
+}

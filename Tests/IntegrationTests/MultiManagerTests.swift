@@ -186,4 +186,103 @@ struct MultiManagerTests {
             }
         }
     }
+
+    @Test("PostgreSQL stopped for 5 s mid-run: no sample lost, only documented 503s, both managers recover")
+    func databaseRestart() async throws {
+        if let reason = PostgresInstallation.missingReason { try Test.cancel(Comment(rawValue: reason)) }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pg-restart-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try await withPostgres { database in
+            try await withMosquitto { broker in
+                let common = [
+                    "PROPELLER_MQTT_URL": broker.url, "PROPELLER_DOMAIN_ID": "restart", "PROPELLER_CHANNEL_ID": "c1",
+                ]
+                var bases: [String] = []
+                var processes: [ServiceProcess] = []
+                for _ in 0..<2 {
+                    let port = try LoopbackPort.free()
+                    bases.append("http://127.0.0.1:\(port)")
+                    processes.append(
+                        try ServiceProcess(
+                            ["manager"],
+                            environment: common.merging([
+                                "MANAGER_HTTP_PORT": String(port), "MANAGER_STORAGE": "postgres",
+                                "MANAGER_DATABASE_URL": database.url, "MANAGER_DATABASE_TIMEOUT": "2",
+                            ]) { _, new in new },
+                            directory: directory
+                        )
+                    )
+                }
+                processes.append(
+                    try ServiceProcess(
+                        ["proplet"],
+                        environment: common.merging([
+                            "PROPLET_STATE_DIR": directory.appendingPathComponent("proplet").path,
+                            "PROPLET_LIVELINESS_INTERVAL": "1", "PROPLET_METRICS_INTERVAL": "1",
+                        ]) { _, new in new },
+                        directory: directory
+                    )
+                )
+                defer { _ = processes }
+                try await eventually("a live proplet", within: 60) {
+                    let page = json(try await Self.request("GET", "\(bases[1])/proplets").1)
+                    return page["proplets"]?.elements.first?["alive"] == .bool(true)
+                }
+                let file = Data(try wat2wasm(Self.sleeper)).base64EncodedString()
+                let body = #"{"name":"_start","daemon":true,"monitoring_profile":"intensive","file":"\#(file)"}"#
+                var ids: [String] = []
+                for index in 0..<3 {
+                    let (_, data) = try await Self.request("POST", "\(bases[index % 2])/tasks", body: body)
+                    let id = try #require(json(data)["id"]?.stringValue)
+                    #expect(
+                        try await Self.request("POST", "\(bases[index % 2])/tasks/\(id)/start", body: "{}").0 == 200
+                    )
+                    ids.append(id)
+                }
+                try await Task.sleep(for: .seconds(3))
+
+                await database.stop()
+                var statuses: [Int] = []
+                let outage = ContinuousClock.now
+                while ContinuousClock.now - outage < .seconds(5) {
+                    for base in bases {
+                        statuses.append(try await Self.request("GET", "\(base)/tasks/\(ids[0])").0)
+                        statuses.append(try await Self.request("GET", "\(base)/tasks").0)
+                    }
+                    try await Task.sleep(for: .milliseconds(500))
+                }
+                try await database.start()
+                #expect(
+                    statuses.allSatisfy { $0 == 200 || $0 == 503 },
+                    "answers while the database was down: \(statuses)"
+                )
+                #expect(statuses.contains(503), "requests during the outage are answered 503")
+
+                try await Task.sleep(for: .seconds(4))
+                for id in ids {
+                    #expect(try await Self.request("POST", "\(bases[0])/tasks/\(id)/stop", body: "{}").0 == 200)
+                }
+                try await eventually("every task stopped", within: 60) {
+                    for id in ids {
+                        guard
+                            json(try await Self.request("GET", "\(bases[1])/tasks/\(id)").1)["state"]?.stringValue
+                                == "stopped"
+                        else { return false }
+                    }
+                    return true
+                }
+                // One sample a second throughout: no gap where the database was down.
+                for id in ids {
+                    let page = json(try await Self.request("GET", "\(bases[0])/tasks/\(id)/metrics?limit=1000").1)
+                    let seconds = (page["metrics"]?.elements ?? []).compactMap { $0["timestamp"]?.stringValue }
+                        .compactMap { Timestamp(rfc3339: $0) }.map { Double($0.microsecondsSinceEpoch) / 1e6 }
+                    #expect(seconds.count >= 10, "task \(id) has \(seconds.count) samples")
+                    let gaps = zip(seconds.dropFirst(), seconds).map { $0 - $1 }
+                    #expect((gaps.max() ?? 0) < 2.5, "task \(id): samples missing (largest gap \(gaps.max() ?? 0) s)")
+                }
+                for process in processes { await process.terminate() }
+            }
+        }
+    }
 }

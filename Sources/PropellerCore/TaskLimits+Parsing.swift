@@ -8,7 +8,8 @@ extension TaskLimits {
     ]
 
     /// What `parseBytes` accepts, in words.
-    public static let bytesSyntax = "a whole number of bytes, optionally with KiB, MiB, GiB, TiB, KB, MB, GB or TB (67108864, 64MiB)"
+    public static let bytesSyntax =
+        "a whole number of bytes, optionally with KiB, MiB, GiB, TiB, KB, MB, GB or TB (67108864, 64MiB)"
 
     /// What `parseSeconds` accepts, in words.
     public static let secondsSyntax = "whole seconds, like 30 or 30s"

@@ -101,12 +101,22 @@ public struct TaskLimits: Sendable, Hashable, Codable {
         for key in object.keys.sorted() where !Self.keys.contains(key) {
             throw .unknownKey(field: "\(field).\(key)", accepted: Self.keys)
         }
-        memoryBytes = try Self.integer(object["memory_bytes"], field: "\(field).memory_bytes", Self.memoryBytesRange, "bytes")
+        memoryBytes = try Self.integer(
+            object["memory_bytes"],
+            field: "\(field).memory_bytes",
+            Self.memoryBytesRange,
+            "bytes"
+        )
         let seconds = Int64(Self.secondsRange.lowerBound)...Int64(Self.secondsRange.upperBound)
         cpuSeconds = try Self.integer(object["cpu_seconds"], field: "\(field).cpu_seconds", seconds, "seconds")
             .map { Int($0) }
-        timeoutSeconds = try Self.integer(object["timeout_seconds"], field: "\(field).timeout_seconds", seconds, "seconds")
-            .map { Int($0) }
+        timeoutSeconds = try Self.integer(
+            object["timeout_seconds"],
+            field: "\(field).timeout_seconds",
+            seconds,
+            "seconds"
+        )
+        .map { Int($0) }
     }
 
     private static func integer(

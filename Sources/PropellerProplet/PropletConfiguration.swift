@@ -146,7 +146,11 @@ public struct PropletConfiguration: Sendable, Hashable {
                     got: text
                 )
             }
-            if variable == "PROPLET_TASK_CPU_SECONDS" { limits.cpuSeconds = seconds } else { limits.timeoutSeconds = seconds }
+            if variable == "PROPLET_TASK_CPU_SECONDS" {
+                limits.cpuSeconds = seconds
+            } else {
+                limits.timeoutSeconds = seconds
+            }
         }
         return limits
     }

@@ -71,7 +71,11 @@ enum RunnerResultInterpreter {
 
     /// The limit a process without an outcome was ended for: `RLIMIT_CPU` sends SIGXCPU at the soft
     /// limit and SIGKILL at the hard one (one second later).
-    static func exceededLimit(_ exit: ChildProcess.Exit, outcome: RunnerOutcome?, limits: TaskLimits) -> TaskLimits.Exceeded? {
+    static func exceededLimit(
+        _ exit: ChildProcess.Exit,
+        outcome: RunnerOutcome?,
+        limits: TaskLimits
+    ) -> TaskLimits.Exceeded? {
         guard outcome == nil, let cpu = limits.cpuSeconds, case .signaled(let signal)? = exit.termination else {
             return nil
         }

@@ -11,7 +11,12 @@ package protocol TaskRuntime: Sendable {
     /// Plans the process of a job. `job.modulePath` is the module file, `jobPath` the job written as
     /// JSON beside it, `digest` the module's SHA-256 in hex. A job that fails before any process could
     /// run (a bad module, a missing export, a wrong input) is `.finished` with that outcome.
-    func launch(_ job: RunnerJob, jobPath: String, module: [UInt8], digest: String) async throws(PropletError)
+    func launch(
+        _ job: RunnerJob,
+        jobPath: String,
+        module: [UInt8],
+        digest: String
+    ) async throws(PropletError)
         -> TaskLaunch
 }
 

@@ -205,7 +205,12 @@ package actor TaskSupervisor<C: Clock> where C.Duration == Duration {
         let files = try TaskFiles.write(command, fetchedModule: fetched, limits: limits, into: settings.workDirectory)
         defer { files.remove() }
         let plan: TaskProcessPlan
-        switch try await settings.runtime.launch(files.job, jobPath: files.jobPath, module: files.module, digest: files.digest) {
+        switch try await settings.runtime.launch(
+            files.job,
+            jobPath: files.jobPath,
+            module: files.module,
+            digest: files.digest
+        ) {
         case .process(let process):
             plan = process
         case .finished(let outcome):

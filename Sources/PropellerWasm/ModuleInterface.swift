@@ -35,7 +35,11 @@ public struct ModuleInterface: Sendable, Equatable {
                 case .typeSection(let groups):
                     for group in groups {
                         for subtype in group.types {
-                            if case .function(let function) = subtype.body { types.append(function) } else { types.append(nil) }
+                            if case .function(let function) = subtype.body {
+                                types.append(function)
+                            } else {
+                                types.append(nil)
+                            }
                         }
                     }
                 case .importSection(let imports):
@@ -66,7 +70,9 @@ public struct ModuleInterface: Sendable, Equatable {
                 typeIndex = nil
             }
             guard let typeIndex, Int(typeIndex) < types.count, let type = types[Int(typeIndex)] else {
-                throw .invalidModule(reason: "export \"\(export.name)\" refers to function \(index), which has no function type")
+                throw .invalidModule(
+                    reason: "export \"\(export.name)\" refers to function \(index), which has no function type"
+                )
             }
             functions.append((export.name, type))
         }

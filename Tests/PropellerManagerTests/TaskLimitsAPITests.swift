@@ -15,20 +15,27 @@ struct TaskLimitsAPITests {
     func limitsRoundTrip(store: StoreKind) async throws {
         let manager = TestManager(store: try store.make())
         try await manager.withClient { client in
-            let body = taskBody(extra: #""limits": {"memory_bytes": 67108864, "cpu_seconds": 10, "timeout_seconds": 30}"#)
+            let body = taskBody(
+                extra: #""limits": {"memory_bytes": 67108864, "cpu_seconds": 10, "timeout_seconds": 30}"#
+            )
             let created = try await client.createTask(body)
             let expected = TaskLimits(memoryBytes: 67_108_864, cpuSeconds: 10, timeoutSeconds: 30)
             #expect(created.limits == expected)
             let fetched = try await client.send("/tasks/\(created.id)", .get)
             #expect(
                 try fetched.json["limits"]
-                    == .object(["memory_bytes": .integer(67_108_864), "cpu_seconds": .integer(10), "timeout_seconds": .integer(30)])
+                    == .object([
+                        "memory_bytes": .integer(67_108_864), "cpu_seconds": .integer(10),
+                        "timeout_seconds": .integer(30),
+                    ])
             )
             #expect(try await manager.store.task(id: created.id)?.limits == expected)
 
             try await manager.addProplet(id: "p1")
             #expect(try await client.send("/tasks/\(created.id)/start", .post).status == .ok)
-            let message = try #require(manager.pubsub.publishedMessages.last { $0.topic == manager.topics.topic(.managerStart) })
+            let message = try #require(
+                manager.pubsub.publishedMessages.last { $0.topic == manager.topics.topic(.managerStart) }
+            )
             #expect(try WireCoding.decode(StartCommand.self, from: message.payload).limits == expected)
         }
     }
@@ -39,7 +46,10 @@ struct TaskLimitsAPITests {
         try await manager.withClient { client in
             let created = try await client.createTask(taskBody(extra: #""limits": {"cpu_seconds": 5}"#))
             let json = try await client.send("/tasks/\(created.id)", .get).json
-            #expect(json["limits"] == .object(["memory_bytes": .null, "cpu_seconds": .integer(5), "timeout_seconds": .null]))
+            #expect(
+                json["limits"]
+                    == .object(["memory_bytes": .null, "cpu_seconds": .integer(5), "timeout_seconds": .null])
+            )
             let plain = try await client.createTask()
             #expect(plain.limits == .none)
             #expect(try await client.send("/tasks/\(plain.id)", .get).json["limits"]?["memory_bytes"] == .null)

@@ -99,8 +99,18 @@ struct PropletLimitsTests {
         try await withMosquitto { broker in
             try await withProplet(broker: broker, environment: ["PROPLET_TASK_MEMORY_BYTES": "64MiB"]) { proplet in
                 try await proplet.start("default", fixture: "bomb", name: "bomb")
-                try await proplet.start("above", fixture: "bomb", name: "bomb", limits: TaskLimits(memoryBytes: 1 << 30))
-                try await proplet.start("below", fixture: "bomb", name: "bomb", limits: TaskLimits(memoryBytes: 40 << 20))
+                try await proplet.start(
+                    "above",
+                    fixture: "bomb",
+                    name: "bomb",
+                    limits: TaskLimits(memoryBytes: 1 << 30)
+                )
+                try await proplet.start(
+                    "below",
+                    fixture: "bomb",
+                    name: "bomb",
+                    limits: TaskLimits(memoryBytes: 40 << 20)
+                )
                 #expect(try await proplet.result(of: "default").error == "memory limit of 67108864 bytes exceeded")
                 #expect(try await proplet.result(of: "above").error == "memory limit of 67108864 bytes exceeded")
                 #expect(try await proplet.result(of: "below").error == "memory limit of 41943040 bytes exceeded")
@@ -111,8 +121,14 @@ struct PropletLimitsTests {
     @Test(
         "a configured runtime that is missing stops start-up naming the variable and the path",
         arguments: [
-            (["PROPLET_WASM_RUNTIME=wasmtime", "PROPLET_WASMTIME_PATH=/nonexistent/bin/wasmtime"], "PROPLET_WASMTIME_PATH", "/nonexistent/bin/wasmtime"),
-            (["PROPLET_WASM_RUNTIME=wasmtime", "PROPLET_WASMTIME_PATH=no-such-wasmtime-cli"], "PROPLET_WASMTIME_PATH", "no-such-wasmtime-cli"),
+            (
+                ["PROPLET_WASM_RUNTIME=wasmtime", "PROPLET_WASMTIME_PATH=/nonexistent/bin/wasmtime"],
+                "PROPLET_WASMTIME_PATH", "/nonexistent/bin/wasmtime"
+            ),
+            (
+                ["PROPLET_WASM_RUNTIME=wasmtime", "PROPLET_WASMTIME_PATH=no-such-wasmtime-cli"],
+                "PROPLET_WASMTIME_PATH", "no-such-wasmtime-cli"
+            ),
             (["PROPLET_RUNNER_PATH=/nonexistent/propeller-wasm"], "PROPLET_RUNNER_PATH", "/nonexistent/propeller-wasm"),
             (["PROPLET_WASM_RUNTIME=wasm3"], "PROPLET_WASM_RUNTIME", "wasm3"),
         ]

@@ -72,7 +72,12 @@ enum RuntimeHarness {
         )
         let taskRuntime = try await runtime.make(stateDirectory: directory.path)
         let files = try TaskFiles.write(command, limits: limits, into: directory.appendingPathComponent("tasks").path)
-        let launch = try await taskRuntime.launch(files.job, jobPath: files.jobPath, module: files.module, digest: files.digest)
+        let launch = try await taskRuntime.launch(
+            files.job,
+            jobPath: files.jobPath,
+            module: files.module,
+            digest: files.digest
+        )
         guard case .process(let plan) = launch else {
             guard case .finished(let outcome) = launch else { preconditionFailure() }
             return Run(result: RunnerResultInterpreter.result(of: outcome), exit: nil)

@@ -104,8 +104,13 @@ struct RuntimeSuiteTests {
         arguments: RuntimeUnderTest.allCases
     )
     func nonZeroExit(runtime: RuntimeUnderTest) async throws {
-        let result = try await RuntimeHarness.run(runtime, module: Fixtures.wasm("echo"), name: "echo", inputs: [.integer(7)])
-            .result
+        let result = try await RuntimeHarness.run(
+            runtime,
+            module: Fixtures.wasm("echo"),
+            name: "echo",
+            inputs: [.integer(7)]
+        )
+        .result
         #expect(result.state == .failed)
         #expect(result.exitCode == 7)
         #expect(result.error == "exited with code 7; stderr: echo: exiting with code 7\n")

@@ -91,7 +91,9 @@ struct TaskCommand: AsyncParsableCommand {
                 }
                 limits["memory_bytes"] = .integer(bytes)
             }
-            for (flag, text, key) in [("--limit-cpu", limitCPU, "cpu_seconds"), ("--timeout", timeout, "timeout_seconds")] {
+            for (flag, text, key) in [
+                ("--limit-cpu", limitCPU, "cpu_seconds"), ("--timeout", timeout, "timeout_seconds"),
+            ] {
                 guard let text else { continue }
                 guard let seconds = TaskLimits.parseSeconds(text) else {
                     throw CLIError(description: "\(flag) must be \(TaskLimits.secondsSyntax), got \(text)")

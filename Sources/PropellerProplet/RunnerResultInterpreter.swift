@@ -79,7 +79,7 @@ enum RunnerResultInterpreter {
         guard outcome == nil, let cpu = limits.cpuSeconds, case .signaled(let signal)? = exit.termination else {
             return nil
         }
-        if signal == SIGXCPU || (signal == SIGKILL && exit.cpuSeconds >= Double(cpu) - 0.05) {
+        if signal == SIGXCPU || (signal == SIGKILL && exit.cpuSeconds >= Double(cpu) * 0.9) {
             return .cpu(seconds: cpu)
         }
         return nil

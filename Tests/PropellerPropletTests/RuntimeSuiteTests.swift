@@ -1,7 +1,7 @@
 import Foundation
-import Synchronization
 import PropellerCore
 import PropellerTestSupport
+import Synchronization
 import Testing
 
 @testable import PropellerProplet

@@ -48,7 +48,7 @@ public final class TaskService: Sendable {
     /// Stores a new `pending` task with a server-generated lowercase UUID.
     public func create(_ request: TaskRequest) async throws(ManagerError) -> WasmTask {
         let now = time.now()
-        let task = WasmTask(
+        var task = WasmTask(
             id: UUID().uuidString.lowercased(),
             name: request.name,
             file: request.file,
@@ -61,7 +61,8 @@ public final class TaskService: Sendable {
             createdAt: now,
             updatedAt: now
         )
-        try await call("create task") { try await self.store.createTask(task) }
+        task.limits = request.limits
+        try await call("create task") { [task] in try await self.store.createTask(task) }
         logger.info("task created", metadata: ["task.id": "\(task.id)", "task.name": "\(task.name)"])
         return task
     }
@@ -195,7 +196,8 @@ public final class TaskService: Sendable {
             env: task.env,
             cliArgs: task.cliArgs,
             daemon: task.daemon,
-            monitoringProfile: task.monitoringProfile
+            monitoringProfile: task.monitoringProfile,
+            limits: task.limits
         )
         do {
             try await pubsub.publish(topics.topic(.managerStart), json: command, qos: .atLeastOnce)

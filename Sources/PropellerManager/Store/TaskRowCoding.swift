@@ -8,7 +8,7 @@ import PropellerCore
 /// JSON text. Inputs are written with an explicit kind (`{"i":…}`, `{"n":…}`, `{"s":…}`) so that a
 /// number input such as `2.0` comes back as a number, not as the integer `2`.
 enum TaskRowCoding {
-    /// The 18 arguments of a task row, in the column order of `SQLiteStore.taskColumns` (writes are
+    /// The 19 arguments of a task row, in the column order of `SQLiteStore.taskColumns` (writes are
     /// positional; reads go by column name).
     static func arguments(for task: WasmTask) throws -> StatementArguments {
         let values: [(any DatabaseValueConvertible)?] = [
@@ -18,6 +18,7 @@ enum TaskRowCoding {
             task.propletID, task.results, task.error, task.exitCode,
             task.createdAt.microsecondsSinceEpoch, task.updatedAt.microsecondsSinceEpoch,
             task.startedAt?.microsecondsSinceEpoch, task.finishedAt?.microsecondsSinceEpoch,
+            try json(task.limits),
         ]
         return StatementArguments(values)
     }
@@ -37,7 +38,8 @@ enum TaskRowCoding {
             try row.decode(Int64?.self, atIndex: columns[name]).map(Timestamp.init(microsecondsSinceEpoch:))
         }
         let inputs: [StoredInput] = try json("inputs_json")
-        return WasmTask(
+        let limitsText: String? = try row.decode(atIndex: columns["limits_json"])
+        var task = WasmTask(
             id: id,
             name: try row.decode(atIndex: columns["name"]),
             file: try row.decode(atIndex: columns["file"]),
@@ -57,6 +59,8 @@ enum TaskRowCoding {
             startedAt: try time("started_at_us"),
             finishedAt: try time("finished_at_us")
         )
+        task.limits = try limitsText.map { try decode(TaskLimits.self, $0, id: id) } ?? .none
+        return task
     }
 
     /// The 6 arguments of a proplet row: id, name, alive, last_seen_us, running_tasks, metadata_json.

@@ -12,7 +12,7 @@ enum PostgresRowCoding {
     static let taskColumns = [
         "id", "name", "file", "image_url", "inputs_json", "env_json", "cli_args_json", "daemon", "profile_json",
         "state", "proplet_id", "results", "error", "exit_code", "created_at_us", "updated_at_us", "started_at_us",
-        "finished_at_us",
+        "finished_at_us", "limits_json",
     ]
 
     /// The bindings of a task row, in the order of `taskColumns`.
@@ -36,6 +36,7 @@ enum PostgresRowCoding {
         bindings.append(task.updatedAt.microsecondsSinceEpoch)
         bindings.append(task.startedAt?.microsecondsSinceEpoch)
         bindings.append(task.finishedAt?.microsecondsSinceEpoch)
+        bindings.append(task.limits == .none ? nil : try json(task.limits))
         return bindings
     }
 
@@ -46,7 +47,8 @@ enum PostgresRowCoding {
             throw StoreError.database("task \(id) has an unknown stored state \"\(stateText)\"")
         }
         let inputs: [StoredInput] = try value(row, "inputs_json", id: id)
-        return WasmTask(
+        let limits = try row["limits_json"].decode(String?.self)
+        var task = WasmTask(
             id: id,
             name: try row["name"].decode(String.self),
             file: try row["file"].decode(String?.self),
@@ -66,6 +68,8 @@ enum PostgresRowCoding {
             startedAt: try optionalTime(row, "started_at_us"),
             finishedAt: try optionalTime(row, "finished_at_us")
         )
+        task.limits = try limits.map { try decode(TaskLimits.self, $0, id: id) } ?? .none
+        return task
     }
 
     // MARK: Proplets

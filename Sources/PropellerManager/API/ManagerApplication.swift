@@ -11,8 +11,12 @@ public struct ManagerComponents: Sendable {
     public let configuration: ManagerConfiguration
     /// This manager's Prometheus registry and series.
     public let metrics: ManagerMetrics
-    /// Task state changes and scheduling.
-    public let lifecycle: TaskLifecycle
+    /// The store everything reads and changes state through.
+    public let store: any Store
+    /// Chooses the proplet a task starts on.
+    public let scheduler: Scheduler
+    /// Task operations of the API and proplets' results.
+    public let tasks: TaskService
     /// The proplet registry and liveness sweeps.
     public let registry: PropletRegistry
     /// The MQTT ingestion service.
@@ -22,30 +26,46 @@ public struct ManagerComponents: Sendable {
     /// The periodic retention sweep.
     public let retention: RetentionService
 
-    /// Wires every part. `time` is the wall clock used for `last_seen`, task times and liveness.
+    /// The manager's logger.
+    public let logger: Logger
+
+    /// Wires every part. `time` is the wall clock used for `last_seen`, task times and liveness; `clock`
+    /// paces the liveness and retention timers.
     public init(
         configuration: ManagerConfiguration,
         store: any Store,
         pubsub: any PubSub,
         time: any TimeSource = SystemTimeSource(),
+        clock: any Clock<Duration> = ContinuousClock(),
         logger: Logger,
         onSubscribed: @escaping @Sendable () async -> Void = {}
     ) {
         self.configuration = configuration
+        self.store = store
+        self.logger = logger
         metrics = ManagerMetrics()
-        lifecycle = TaskLifecycle(
+        scheduler = Scheduler(store: store, logger: logger)
+        tasks = TaskService(
             store: store,
+            scheduler: scheduler,
             pubsub: pubsub,
             topics: configuration.topics,
-            lock: AsyncLock(),
             metrics: metrics,
             time: time,
             logger: logger
         )
-        registry = PropletRegistry(lifecycle: lifecycle, timeoutSeconds: configuration.propletTimeoutSeconds)
+        registry = PropletRegistry(
+            store: store,
+            metrics: metrics,
+            time: time,
+            timeoutSeconds: configuration.propletTimeoutSeconds,
+            logger: logger
+        )
         ingestion = IngestionService(
-            lifecycle: lifecycle,
+            tasks: tasks,
             registry: registry,
+            store: store,
+            metrics: metrics,
             pubsub: pubsub,
             topics: configuration.topics,
             batchSize: configuration.ingestBatchSize,
@@ -56,12 +76,14 @@ public struct ManagerComponents: Sendable {
         liveness = LivenessService(
             registry: registry,
             interval: .seconds(configuration.livenessCheckIntervalSeconds),
+            clock: clock,
             logger: logger
         )
         retention = RetentionService(
             store: store,
             policy: configuration.retention,
             interval: .seconds(configuration.retentionIntervalSeconds),
+            clock: clock,
             time: time,
             logger: logger
         )
@@ -72,8 +94,8 @@ public struct ManagerComponents: Sendable {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: HTTPMetricsMiddleware(metrics: metrics))
         router.add(middleware: LogRequestsMiddleware(.info))
-        router.add(middleware: JSONErrorMiddleware(logger: lifecycle.logger))
-        TaskRoutes(lifecycle: lifecycle, maxBodyBytes: configuration.maxBodyBytes).register(on: router)
+        router.add(middleware: JSONErrorMiddleware(logger: logger))
+        TaskRoutes(tasks: tasks, maxBodyBytes: configuration.maxBodyBytes).register(on: router)
         PropletRoutes(registry: registry).register(on: router)
         SystemRoutes(metrics: metrics).register(on: router)
         return router

@@ -172,14 +172,6 @@ package final class ChildProcess: Sendable {
         }
     }
 
-    /// Whether the watcher has seen the child exit.
-    package var hasExited: Bool {
-        waitState.withLock { state in
-            if case .running = state { return false }
-            return true
-        }
-    }
-
     /// Sends a signal to the child's process group (the child and anything it started), or to the
     /// child alone if it left the group, unless it has been reaped. Returns whether it was sent.
     ///

@@ -30,9 +30,11 @@ public enum PropletApplication {
         )
         try await client.connect()
         let service = PropletService(configuration: configuration, identity: identity, pubSub: client, logger: logger)
+        // The client first: services shut down in reverse order, so it disconnects after the proplet
+        // service has stopped its tasks and sent the offline heartbeat.
         let group = ServiceGroup(
             configuration: .init(
-                services: [service],
+                services: [client, service],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )
@@ -43,6 +45,5 @@ public enum PropletApplication {
             await client.disconnect()
             throw error
         }
-        await client.disconnect()
     }
 }

@@ -27,6 +27,7 @@ let package = Package(
         ),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/swiftwasm/WasmKit.git", from: "0.4.2", traits: ["MultiThread"]),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
     ],
     targets: [
         // MARK: System libraries
@@ -47,6 +48,7 @@ let package = Package(
                 "CMosquitto",
                 "PropellerCore",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -86,10 +88,11 @@ let package = Package(
                 "PropellerMQTT",
                 "PropellerMonitoring",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
@@ -98,7 +101,6 @@ let package = Package(
         .target(
             name: "PropellerRegistry",
             dependencies: [
-                "PropellerCore",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -109,7 +111,6 @@ let package = Package(
             name: "propeller",
             dependencies: [
                 "PropellerCore",
-                "PropellerMonitoring",
                 "PropellerProplet",
                 "PropellerManager",
                 "PropellerRegistry",
@@ -129,7 +130,6 @@ let package = Package(
         .target(
             name: "PropellerTestSupport",
             dependencies: [
-                "PropellerCore",
                 "PropellerMQTT",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "WAT", package: "WasmKit"),
@@ -144,12 +144,13 @@ let package = Package(
         ),
         .testTarget(
             name: "PropellerMonitoringTests",
-            dependencies: ["PropellerMonitoring", "PropellerTestSupport"],
+            dependencies: ["PropellerCore", "PropellerMonitoring", "PropellerTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "PropellerMQTTTests",
             dependencies: [
+                "PropellerCore",
                 "PropellerMQTT",
                 "PropellerTestSupport",
                 .product(name: "Logging", package: "swift-log"),
@@ -159,6 +160,7 @@ let package = Package(
         .testTarget(
             name: "PropellerWasmTests",
             dependencies: [
+                "PropellerCore",
                 "PropellerWasm",
                 "PropellerTestSupport",
                 .product(name: "WasmKit", package: "WasmKit"),
@@ -167,15 +169,28 @@ let package = Package(
         ),
         .testTarget(
             name: "PropellerPropletTests",
-            dependencies: ["PropellerProplet", "PropellerTestSupport"],
+            dependencies: [
+                "PropellerCore",
+                "PropellerMQTT",
+                "PropellerProplet",
+                "PropellerTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "PropellerManagerTests",
             dependencies: [
+                "PropellerCore",
+                "PropellerMQTT",
                 "PropellerManager",
                 "PropellerTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -193,7 +208,11 @@ let package = Package(
 
         .testTarget(
             name: "PropellerRegistryTests",
-            dependencies: ["PropellerRegistry", "PropellerTestSupport"],
+            dependencies: [
+                "PropellerRegistry",
+                "PropellerTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
 
@@ -222,6 +241,7 @@ let package = Package(
             dependencies: [
                 "PropellerCore",
                 "PropellerManager",
+                "PropellerMonitoring",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/query/Sources/store-query-bench",

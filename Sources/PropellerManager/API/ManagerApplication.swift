@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import PropellerCore
 import PropellerMQTT
+import ServiceLifecycle
 
 /// The parts of a running manager, wired from one configuration, one store and one PubSub client.
 /// Tests build it directly to drive ingestion and liveness without HTTP.
@@ -141,4 +142,83 @@ public func buildApplication(
         },
         logger: logger
     )
+}
+
+/// The whole manager process, wired from its configuration: the store it names (SQLite file or
+/// memory), the MQTT client with a persistent session, the HTTP server and the ingestion, liveness and
+/// retention services in one `ServiceGroup` with graceful shutdown on SIGTERM and SIGINT.
+/// `propeller manager` only parses the environment and calls `run`.
+public enum ManagerApplication {
+    /// The store a configuration names.
+    public static func makeStore(_ configuration: ManagerConfiguration, logger: Logger) throws -> any Store {
+        switch configuration.storage {
+        case .sqlite: try SQLiteStore(path: configuration.databasePath, logger: logger)
+        case .memory: InMemoryStore()
+        }
+    }
+
+    /// The manager's MQTT client: stable client id and a persistent session, so the broker queues what
+    /// proplets publish while the manager is away.
+    public static func makeMQTTClient(_ configuration: ManagerConfiguration, logger: Logger) throws -> MQTTClient {
+        var mqtt = MQTTConfiguration(
+            url: configuration.mqttURL,
+            clientID: configuration.effectiveMQTTClientID,
+            username: configuration.mqttUsername,
+            password: configuration.mqttPassword
+        )
+        mqtt.cleanSession = false
+        return try MQTTClient(configuration: mqtt, logger: logger)
+    }
+
+    /// Runs a manager until SIGTERM or SIGINT: then the server stops accepting, buffered samples are
+    /// written, and the MQTT client disconnects last.
+    ///
+    /// The MQTT connection starts only once ingestion has subscribed: with a persistent session the broker
+    /// delivers what it queued right after CONNACK, and those messages need a subscriber. The connection
+    /// keeps retrying in the background, so the API works before the broker is reachable.
+    public static func run(
+        configuration: ManagerConfiguration,
+        logger: Logger,
+        onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) async throws {
+        let store = try makeStore(configuration, logger: logger)
+        let client = try makeMQTTClient(configuration, logger: logger)
+        logger.info(
+            "manager starting",
+            metadata: [
+                "mqtt.url": "\(configuration.mqttURL)", "storage": "\(configuration.storage.rawValue)",
+                "db.path": "\(configuration.storage == .sqlite ? configuration.databasePath : "-")",
+            ]
+        )
+        let application = buildApplication(
+            configuration: configuration,
+            store: store,
+            pubsub: client,
+            logger: logger,
+            onListening: onListening,
+            onSubscribed: {
+                do {
+                    try await client.connect(waitForConnection: false)
+                } catch {
+                    logger.error("cannot start the MQTT connection", metadata: ["error": "\(error)"])
+                }
+            }
+        )
+        // The client first: services shut down in reverse order, so it disconnects after ingestion has
+        // written what it buffered.
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [client, application],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        do {
+            try await group.run()
+        } catch {
+            await client.disconnect()
+            throw error
+        }
+        logger.info("manager stopped")
+    }
 }

@@ -62,8 +62,7 @@ public final class TaskService: Sendable {
             updatedAt: now
         )
         task.limits = request.limits
-        let created = task
-        try await call("create task") { try await self.store.createTask(created) }
+        try await call("create task") { try await self.store.createTask(task) }
         logger.info("task created", metadata: ["task.id": "\(task.id)", "task.name": "\(task.name)"])
         return task
     }

@@ -29,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/swiftwasm/WasmKit.git", from: "0.4.2", traits: ["MultiThread"]),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
     ],
     targets: [
         // MARK: System libraries
@@ -49,6 +50,7 @@ let package = Package(
                 "CMosquitto",
                 "PropellerCore",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -88,10 +90,11 @@ let package = Package(
                 "PropellerMQTT",
                 "PropellerMonitoring",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "_ConnectionPoolModule", package: "postgres-nio"),
@@ -103,7 +106,6 @@ let package = Package(
         .target(
             name: "PropellerRegistry",
             dependencies: [
-                "PropellerCore",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -114,7 +116,6 @@ let package = Package(
             name: "propeller",
             dependencies: [
                 "PropellerCore",
-                "PropellerMonitoring",
                 "PropellerProplet",
                 "PropellerManager",
                 "PropellerRegistry",
@@ -134,7 +135,6 @@ let package = Package(
         .target(
             name: "PropellerTestSupport",
             dependencies: [
-                "PropellerCore",
                 "PropellerMQTT",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "WAT", package: "WasmKit"),
@@ -149,12 +149,13 @@ let package = Package(
         ),
         .testTarget(
             name: "PropellerMonitoringTests",
-            dependencies: ["PropellerMonitoring", "PropellerTestSupport"],
+            dependencies: ["PropellerCore", "PropellerMonitoring", "PropellerTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "PropellerMQTTTests",
             dependencies: [
+                "PropellerCore",
                 "PropellerMQTT",
                 "PropellerTestSupport",
                 .product(name: "Logging", package: "swift-log"),
@@ -164,6 +165,7 @@ let package = Package(
         .testTarget(
             name: "PropellerWasmTests",
             dependencies: [
+                "PropellerCore",
                 "PropellerWasm",
                 "PropellerTestSupport",
                 .product(name: "WasmKit", package: "WasmKit"),
@@ -172,15 +174,28 @@ let package = Package(
         ),
         .testTarget(
             name: "PropellerPropletTests",
-            dependencies: ["PropellerProplet", "PropellerTestSupport"],
+            dependencies: [
+                "PropellerCore",
+                "PropellerMQTT",
+                "PropellerProplet",
+                "PropellerTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "PropellerManagerTests",
             dependencies: [
+                "PropellerCore",
+                "PropellerMQTT",
                 "PropellerManager",
                 "PropellerTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -198,7 +213,11 @@ let package = Package(
 
         .testTarget(
             name: "PropellerRegistryTests",
-            dependencies: ["PropellerRegistry", "PropellerTestSupport"],
+            dependencies: [
+                "PropellerRegistry",
+                "PropellerTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
 
@@ -227,6 +246,7 @@ let package = Package(
             dependencies: [
                 "PropellerCore",
                 "PropellerManager",
+                "PropellerMonitoring",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/query/Sources/store-query-bench",
@@ -246,6 +266,7 @@ let package = Package(
             dependencies: [
                 "PropellerCore",
                 "PropellerManager",
+                "PropellerMonitoring",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/postgres/Sources/postgres-store-bench",

@@ -1,9 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
-import PropellerMQTT
 import PropellerManager
-import Synchronization
 
 /// `propeller manager`: the REST API, ingestion, liveness and retention in one process.
 ///
@@ -17,7 +15,7 @@ struct ManagerCommand: AsyncParsableCommand {
         discussion: """
             Reads its configuration from the environment: MANAGER_HTTP_HOST, MANAGER_HTTP_PORT, \
             PROPELLER_MQTT_URL, PROPELLER_MQTT_USERNAME, PROPELLER_MQTT_PASSWORD, PROPELLER_DOMAIN_ID, \
-            PROPELLER_CHANNEL_ID, MANAGER_STORAGE (sqlite|memory|postgres), MANAGER_DB_PATH, MANAGER_DATABASE_URL, MANAGER_DATABASE_TIMEOUT, MANAGER_PROPLET_TIMEOUT, \
+            PROPELLER_CHANNEL_ID, MANAGER_STORAGE (sqlite|memory), MANAGER_DB_PATH, MANAGER_PROPLET_TIMEOUT, \
             MANAGER_LIVENESS_CHECK_INTERVAL, MANAGER_MAX_BODY_BYTES, MANAGER_INGEST_BATCH_SIZE, \
             MANAGER_INGEST_FLUSH_MS, MANAGER_RETENTION_MAX_SAMPLES, MANAGER_RETENTION_MAX_AGE, \
             MANAGER_RETENTION_INTERVAL.
@@ -32,79 +30,6 @@ struct ManagerCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError(error.description)
         }
-        switch configuration.storage {
-        case .sqlite:
-            try await run(configuration, store: SQLiteStore(path: configuration.databasePath, logger: logger), logger)
-        case .memory: try await run(configuration, store: InMemoryStore(), logger)
-        case .postgres:
-            // Validated by ManagerConfiguration: postgres storage always has a URL.
-            guard let url = configuration.databaseURL else { throw ValidationError("MANAGER_DATABASE_URL is not set") }
-            let started = Mutex(false)
-            do {
-                try await PostgresStore.withStore(
-                    url: url,
-                    logger: logger,
-                    operationTimeout: .seconds(configuration.databaseTimeoutSeconds)
-                ) { store in
-                    started.withLock { $0 = true }
-                    try await run(configuration, store: store, logger)
-                }
-            } catch let error as StoreError where !started.withLock({ $0 }) {
-                throw ValidationError("MANAGER_DATABASE_URL=\(url): \(error)")
-            }
-        }
-    }
-
-    /// Runs the manager on `store` until SIGTERM/SIGINT.
-    private func run(_ configuration: ManagerConfiguration, store: any Store, _ logger: Logger) async throws {
-        var mqtt = MQTTConfiguration(
-            url: configuration.mqttURL,
-            clientID: configuration.effectiveMQTTClientID,
-            username: configuration.mqttUsername,
-            password: configuration.mqttPassword
-        )
-        // A persistent session: the broker queues what proplets publish while the manager is away.
-        mqtt.cleanSession = false
-        let client = try MQTTClient(configuration: mqtt, logger: logger)
-        logger.info(
-            "manager starting",
-            metadata: [
-                "mqtt.url": "\(configuration.mqttURL)", "storage": "\(configuration.storage.rawValue)",
-                "db": "\(Self.database(configuration))",
-            ]
-        )
-        // Connect only once ingestion has subscribed: with a persistent session the broker delivers what it
-        // queued while the manager was away right after CONNACK, and those messages need a subscriber.
-        // The connection keeps retrying in the background, so the API works before the broker is reachable.
-        let app = buildApplication(
-            configuration: configuration,
-            store: store,
-            pubsub: client,
-            logger: logger,
-            onSubscribed: {
-                do {
-                    try await client.connect(waitForConnection: false)
-                } catch {
-                    logger.error("cannot start the MQTT connection", metadata: ["error": "\(error)"])
-                }
-            }
-        )
-        do {
-            try await app.runService()
-        } catch {
-            await client.disconnect()
-            throw error
-        }
-        await client.disconnect()
-        logger.info("manager stopped")
-    }
-
-    /// Where the data lives, for the start-up log line (a PostgreSQL URL with its password masked).
-    private static func database(_ configuration: ManagerConfiguration) -> String {
-        switch configuration.storage {
-        case .sqlite: configuration.databasePath
-        case .memory: "-"
-        case .postgres: configuration.databaseURL.map { "\($0)" } ?? "-"
-        }
+        try await ManagerApplication.run(configuration: configuration, logger: logger)
     }
 }

@@ -3,6 +3,8 @@ import Logging
 import NIOCore
 import PropellerCore
 import PropellerMQTT
+import Synchronization
+import ServiceLifecycle
 
 /// The parts of a running manager, wired from one configuration, one store and one PubSub client.
 /// Tests build it directly to drive ingestion and liveness without HTTP.
@@ -143,4 +145,124 @@ public func buildApplication(
         },
         logger: logger
     )
+}
+
+/// The whole manager process, wired from its configuration: the store it names (SQLite file or
+/// memory), the MQTT client with a persistent session, the HTTP server and the ingestion, liveness and
+/// retention services in one `ServiceGroup` with graceful shutdown on SIGTERM and SIGINT.
+/// `propeller manager` only parses the environment and calls `run`.
+public enum ManagerApplication {
+    /// The store a configuration names.
+    public static func makeStore(_ configuration: ManagerConfiguration, logger: Logger) throws -> any Store {
+        switch configuration.storage {
+        case .sqlite: try SQLiteStore(path: configuration.databasePath, logger: logger)
+        case .memory: InMemoryStore()
+        case .postgres:
+            // Its connection pool runs for a scope: `run` opens it with `PostgresStore.withStore`.
+            throw StoreError.database("a PostgreSQL store is opened by ManagerApplication.run (PostgresStore.withStore)")
+        }
+    }
+
+    /// The manager's MQTT client: stable client id and a persistent session, so the broker queues what
+    /// proplets publish while the manager is away.
+    public static func makeMQTTClient(_ configuration: ManagerConfiguration, logger: Logger) throws -> MQTTClient {
+        var mqtt = MQTTConfiguration(
+            url: configuration.mqttURL,
+            clientID: configuration.effectiveMQTTClientID,
+            username: configuration.mqttUsername,
+            password: configuration.mqttPassword
+        )
+        mqtt.cleanSession = false
+        return try MQTTClient(configuration: mqtt, logger: logger)
+    }
+
+    /// Runs a manager until SIGTERM or SIGINT: then the server stops accepting, buffered samples are
+    /// written, and the MQTT client disconnects last.
+    ///
+    /// The MQTT connection starts only once ingestion has subscribed: with a persistent session the broker
+    /// delivers what it queued right after CONNACK, and those messages need a subscriber. The connection
+    /// keeps retrying in the background, so the API works before the broker is reachable.
+    public static func run(
+        configuration: ManagerConfiguration,
+        logger: Logger,
+        onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) async throws {
+        guard configuration.storage == .postgres else {
+            let store = try makeStore(configuration, logger: logger)
+            return try await run(configuration: configuration, store: store, logger: logger, onListening: onListening)
+        }
+        guard let url = configuration.databaseURL else {
+            throw StoreError.database("MANAGER_DATABASE_URL must be set with MANAGER_STORAGE=postgres")
+        }
+        let started = Mutex(false)
+        do {
+            try await PostgresStore.withStore(
+                url: url,
+                logger: logger,
+                operationTimeout: .seconds(configuration.databaseTimeoutSeconds)
+            ) { store in
+                started.withLock { $0 = true }
+                try await run(configuration: configuration, store: store, logger: logger, onListening: onListening)
+            }
+        } catch let error as StoreError where !started.withLock({ $0 }) {
+            // A start-up failure of the database names the variable to fix.
+            throw StoreError.database("MANAGER_DATABASE_URL=\(url): \(error)")
+        }
+    }
+
+    /// Runs a manager on an open `store` until SIGTERM or SIGINT.
+    static func run(
+        configuration: ManagerConfiguration,
+        store: any Store,
+        logger: Logger,
+        onListening: @escaping @Sendable (Int) async -> Void
+    ) async throws {
+        let client = try makeMQTTClient(configuration, logger: logger)
+        logger.info(
+            "manager starting",
+            metadata: [
+                "mqtt.url": "\(configuration.mqttURL)", "storage": "\(configuration.storage.rawValue)",
+                "db": "\(database(configuration))",
+            ]
+        )
+        let application = buildApplication(
+            configuration: configuration,
+            store: store,
+            pubsub: client,
+            logger: logger,
+            onListening: onListening,
+            onSubscribed: {
+                do {
+                    try await client.connect(waitForConnection: false)
+                } catch {
+                    logger.error("cannot start the MQTT connection", metadata: ["error": "\(error)"])
+                }
+            }
+        )
+        // The client first: services shut down in reverse order, so it disconnects after ingestion has
+        // written what it buffered.
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [client, application],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        do {
+            try await group.run()
+        } catch {
+            await client.disconnect()
+            throw error
+        }
+        logger.info("manager stopped")
+    }
+
+    /// Where the data lives, for the start-up log line (a PostgreSQL URL with its password masked).
+    static func database(_ configuration: ManagerConfiguration) -> String {
+        switch configuration.storage {
+        case .sqlite: configuration.databasePath
+        case .memory: "-"
+        case .postgres: configuration.databaseURL.map { "\($0)" } ?? "-"
+        }
+    }
 }

@@ -64,7 +64,7 @@ public struct IngestionService: Service {
         await onSubscribed()
         let batcher = SampleBatcher(batchSize: batchSize)
         // Samples are decoded on the reading task; registrations, heartbeats and results (rare, and they
-        // wait for the state lock and the store) go to their own task so they never hold up samples.
+        // wait for a store transaction) go to their own task so they never hold up samples.
         let (control, controlContinuation) = AsyncStream<(PubSubMessage, Topics.Kind)>.makeStream()
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.write(batcher.batches) }

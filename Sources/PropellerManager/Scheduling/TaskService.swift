@@ -62,7 +62,7 @@ public final class TaskService: Sendable {
             updatedAt: now
         )
         task.limits = request.limits
-        try await call("create task") { [task] in try await self.store.createTask(task) }
+        try await call("create task") { try await self.store.createTask(task) }
         logger.info("task created", metadata: ["task.id": "\(task.id)", "task.name": "\(task.name)"])
         return task
     }

@@ -1,4 +1,5 @@
 import PropellerCore
+import PropellerMonitoring
 
 /// A `Store` in memory, with exactly the semantics of `SQLiteStore` (both pass one test suite):
 /// for tests and throwaway runs (`MANAGER_STORAGE=memory`). Nothing survives the process.

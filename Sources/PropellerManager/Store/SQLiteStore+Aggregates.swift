@@ -1,5 +1,6 @@
 import GRDB
 import PropellerCore
+import PropellerMonitoring
 
 extension SQLiteStore {
     /// Aggregates every stored sample of the task in the range, in SQL, in one read snapshot.

@@ -38,6 +38,7 @@ enum TaskRowCoding {
             try row.decode(Int64?.self, atIndex: columns[name]).map(Timestamp.init(microsecondsSinceEpoch:))
         }
         let inputs: [StoredInput] = try json("inputs_json")
+        // NULL for tasks stored before migration v2-task-limits: no limits.
         let limitsText: String? = try row.decode(atIndex: columns["limits_json"])
         var task = WasmTask(
             id: id,

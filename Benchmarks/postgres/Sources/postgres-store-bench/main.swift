@@ -8,6 +8,7 @@
 import Foundation
 import Logging
 import PropellerCore
+import PropellerMonitoring
 import PropellerManager
 
 struct Options {

@@ -9,6 +9,7 @@ import Foundation
 import Logging
 import PropellerCore
 import PropellerManager
+import PropellerMonitoring
 
 struct Options {
     var database = ""

@@ -1,5 +1,6 @@
 import PostgresNIO
 import PropellerCore
+import PropellerMonitoring
 
 extension PostgresStore {
     /// Aggregates every stored sample of the task in the range in one SQL statement (one snapshot).

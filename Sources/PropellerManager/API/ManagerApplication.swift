@@ -3,8 +3,8 @@ import Logging
 import NIOCore
 import PropellerCore
 import PropellerMQTT
-import Synchronization
 import ServiceLifecycle
+import Synchronization
 
 /// The parts of a running manager, wired from one configuration, one store and one PubSub client.
 /// Tests build it directly to drive ingestion and liveness without HTTP.
@@ -159,7 +159,9 @@ public enum ManagerApplication {
         case .memory: InMemoryStore()
         case .postgres:
             // Its connection pool runs for a scope: `run` opens it with `PostgresStore.withStore`.
-            throw StoreError.database("a PostgreSQL store is opened by ManagerApplication.run (PostgresStore.withStore)")
+            throw StoreError.database(
+                "a PostgreSQL store is opened by ManagerApplication.run (PostgresStore.withStore)"
+            )
         }
     }
 

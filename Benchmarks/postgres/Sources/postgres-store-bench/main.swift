@@ -8,8 +8,8 @@
 import Foundation
 import Logging
 import PropellerCore
-import PropellerMonitoring
 import PropellerManager
+import PropellerMonitoring
 
 struct Options {
     var url = ""

@@ -106,7 +106,7 @@ let package = Package(
         .target(
             name: "PropellerRegistry",
             dependencies: [
-                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Logging", package: "swift-log")
             ],
             swiftSettings: swiftSettings
         ),

@@ -86,7 +86,11 @@ public struct EnvironmentParser: Sendable {
 
     /// The duration parser: whole seconds, optionally with an `s` suffix, within `range`; an error names
     /// `variable`.
-    public static func seconds(_ text: String, variable: String, in range: ClosedRange<Int>) throws(EnvironmentError)
+    public static func seconds(
+        _ text: String,
+        variable: String,
+        in range: ClosedRange<Int>
+    ) throws(EnvironmentError)
         -> Int
     {
         let digits = text.hasSuffix("s") ? text.dropLast() : Substring(text)

@@ -40,7 +40,10 @@ struct ImageURLTests {
                     #expect(done.state == .completed, "run \(run): \(done)")
                     #expect(done.results == "42")
                     let (_, samples) = try await stack.request("GET", "/tasks/\(id)/metrics")
-                    #expect(try samples.decoded(as: TaskMetricsPage.self).metrics.isEmpty == false, "run \(run) has its final sample")
+                    #expect(
+                        try samples.decoded(as: TaskMetricsPage.self).metrics.isEmpty == false,
+                        "run \(run) has its final sample"
+                    )
                 }
                 #expect(registry.blobGETs(repository: "examples/add") == 1, "the second run is served from the cache")
 

@@ -3,7 +3,10 @@ import Testing
 
 @Suite("EnvironmentParser: the shared variables and durations")
 struct EnvironmentParserTests {
-    @Test("PROPELLER_MQTT_URL accepts mqtt://, tcp://, mqtts:// and ssl://", arguments: ["mqtt", "tcp", "mqtts", "ssl"])
+    @Test(
+        "PROPELLER_MQTT_URL accepts mqtt://, tcp://, mqtts:// and ssl://",
+        arguments: ["mqtt", "tcp", "mqtts", "ssl"]
+    )
     func schemes(scheme: String) throws {
         let url = "\(scheme)://broker.example:8883"
         #expect(try EnvironmentParser(["PROPELLER_MQTT_URL": url]).mqttURL() == url)

@@ -72,7 +72,10 @@ struct InvariantTests {
         }
     }
 
-    @Test("a result applied twice, or from another proplet, changes nothing the second time", arguments: StoreKind.allCases)
+    @Test(
+        "a result applied twice, or from another proplet, changes nothing the second time",
+        arguments: StoreKind.allCases
+    )
     func resultsOnce(store kind: StoreKind) async throws {
         let manager = TestManager(store: try kind.make())
         try await manager.addProplet(id: "p1")
@@ -164,7 +167,10 @@ struct InvariantTests {
                 for path in ["/tasks/\(task.id)/metrics", "/proplets/p1/metrics"] {
                     let response = try await client.send("\(path)?\(name)=2025-02-30T00:00:00Z", .get)
                     #expect(response.status == .badRequest)
-                    #expect(response.errorMessage?.hasPrefix("\(name) must be") == true, "\(response.errorMessage ?? "")")
+                    #expect(
+                        response.errorMessage?.hasPrefix("\(name) must be") == true,
+                        "\(response.errorMessage ?? "")"
+                    )
                 }
             }
         }

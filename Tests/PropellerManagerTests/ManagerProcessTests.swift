@@ -176,7 +176,8 @@ struct ManagerProcessTests {
                 )
                 try await proplet.client.publish(proplet.topics.topic(.propletResults), json: result, qos: .atLeastOnce)
                 try await Self.eventually("the results") {
-                    try await Self.get(base, "/tasks/\(taskID)/results").decoded(as: TaskResults.self).state == .completed
+                    try await Self.get(base, "/tasks/\(taskID)/results").decoded(as: TaskResults.self).state
+                        == .completed
                 }
                 let results = try await Self.get(base, "/tasks/\(taskID)/results").decoded(as: TaskResults.self)
                 #expect(results.results == "5")
@@ -184,7 +185,9 @@ struct ManagerProcessTests {
                 try await Self.eventually("five stored samples") {
                     try await Self.get(base, "/tasks/\(taskID)/metrics").decoded(as: TaskMetricsPage.self).total == 5
                 }
-                let metrics = try await Self.get(base, "/tasks/\(taskID)/metrics?order=desc").decoded(as: TaskMetricsPage.self)
+                let metrics = try await Self.get(base, "/tasks/\(taskID)/metrics?order=desc").decoded(
+                    as: TaskMetricsPage.self
+                )
                 let aggregated = try #require(metrics.aggregated)
                 #expect(aggregated.sampleCount == 5)
                 #expect(aggregated.maxCPUUsage == 50)
@@ -223,8 +226,12 @@ struct ManagerProcessTests {
                 let task = try await Self.get(base, "/tasks/\(taskID)").decoded(as: WasmTask.self)
                 #expect(task.state == .completed)
                 #expect(task.results == "5")
-                #expect(try await Self.get(base, "/tasks/\(lostTaskID)").decoded(as: WasmTask.self).error == "proplet lost")
-                #expect(try await Self.get(base, "/tasks/\(taskID)/metrics").decoded(as: TaskMetricsPage.self).total == 5)
+                #expect(
+                    try await Self.get(base, "/tasks/\(lostTaskID)").decoded(as: WasmTask.self).error == "proplet lost"
+                )
+                #expect(
+                    try await Self.get(base, "/tasks/\(taskID)/metrics").decoded(as: TaskMetricsPage.self).total == 5
+                )
                 #expect(try await Self.get(base, "/proplets").decoded(as: PropletPage.self).total == 1)
             }
             await proplet.client.disconnect()

@@ -84,7 +84,11 @@ struct PrometheusTests {
                 aggregated: nil,
                 timestamp: TestManager.epoch
             )
-            let name = try #require(await manager.components.metrics.runningName(taskID: task.id) { id in try? await manager.store.task(id: id) })
+            let name = try #require(
+                await manager.components.metrics.runningName(taskID: task.id) { id in
+                    try? await manager.store.task(id: id)
+                }
+            )
             manager.components.metrics.updateTask(id: task.id, name: name, sample: sample)
             manager.components.metrics.updateProplet(
                 PropletSample(

@@ -1,8 +1,8 @@
 import Foundation
 import Logging
 import PropellerCore
-import PropellerTestSupport
 import PropellerMQTT
+import PropellerTestSupport
 import ServiceLifecycle
 import Synchronization
 

@@ -1,7 +1,7 @@
 import Foundation
 import PropellerCore
-import PropellerTestSupport
 import PropellerMQTT
+import PropellerTestSupport
 import Testing
 
 @testable import PropellerProplet

@@ -58,9 +58,12 @@ public final class PropletRegistry: Sendable {
             if !update.wasAlive { logger.info("proplet alive", metadata: ["proplet.id": "\(update.proplet.id)"]) }
         case .offline:
             guard
-                let loss = try await call("mark proplet lost", {
-                    try await self.store.markPropletLost(id: heartbeat.propletID, at: self.time.now())
-                })
+                let loss = try await call(
+                    "mark proplet lost",
+                    {
+                        try await self.store.markPropletLost(id: heartbeat.propletID, at: self.time.now())
+                    }
+                )
             else { return }
             record(loss, reason: "last will")
         }

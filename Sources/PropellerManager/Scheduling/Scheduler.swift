@@ -21,7 +21,12 @@ public final class Scheduler: Sendable {
     /// alive); otherwise the next live proplet in id order (503 when there is none).
     public func choose(requested: String?) async throws(ManagerError) -> Proplet {
         if let requested {
-            guard let proplet = try await storeCall("read proplet", logger: logger, { try await store.proplet(id: requested) })
+            guard
+                let proplet = try await storeCall(
+                    "read proplet",
+                    logger: logger,
+                    { try await store.proplet(id: requested) }
+                )
             else { throw .notFound("proplet \(requested) not found") }
             guard proplet.alive else { throw .unavailable("proplet \(requested) is not alive") }
             return proplet

@@ -5,8 +5,7 @@ extension SQLiteStore {
     /// The columns of `proplets`, in the argument order of `TaskRowCoding.arguments(for:)`.
     static let propletColumns = "id, name, alive, last_seen_us, running_tasks, metadata_json"
 
-    public func registerProplet(_ registration: PropletRegistration, at now: Timestamp) async throws -> PropletUpdate
-    {
+    public func registerProplet(_ registration: PropletRegistration, at now: Timestamp) async throws -> PropletUpdate {
         try await write("register proplet") { db in
             let existing = try Self.fetchProplet(db, id: registration.propletID)
             let proplet = Proplet(
@@ -22,8 +21,7 @@ extension SQLiteStore {
         }
     }
 
-    public func recordHeartbeat(propletID: String, runningTasks: Int, at now: Timestamp) async throws -> PropletUpdate
-    {
+    public func recordHeartbeat(propletID: String, runningTasks: Int, at now: Timestamp) async throws -> PropletUpdate {
         try await write("record heartbeat") { db in
             let existing = try Self.fetchProplet(db, id: propletID)
             let proplet = Proplet(
@@ -46,7 +44,10 @@ extension SQLiteStore {
         }
     }
 
-    public func markSilentPropletsLost(seenBefore deadline: Timestamp, at now: Timestamp) async throws
+    public func markSilentPropletsLost(
+        seenBefore deadline: Timestamp,
+        at now: Timestamp
+    ) async throws
         -> [PropletLoss]
     {
         try await write("mark silent proplets lost") { db in

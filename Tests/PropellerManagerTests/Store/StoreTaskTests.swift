@@ -15,11 +15,13 @@ struct StoreTaskTests {
             #expect(try await store.task(id: "missing") == nil)
 
             try await store.seed(F.proplet("p-1"))
-            guard case .started(let started, let previous) = try await store.startTask(
-                id: "t-1",
-                propletID: "p-1",
-                at: F.time(10)
-            ) else { throw TestFailure("not started") }
+            guard
+                case .started(let started, let previous) = try await store.startTask(
+                    id: "t-1",
+                    propletID: "p-1",
+                    at: F.time(10)
+                )
+            else { throw TestFailure("not started") }
             #expect(previous == task)
             #expect(started == task.started(on: "p-1", at: F.time(10)))
             #expect(try await store.task(id: "t-1") == started)
@@ -90,7 +92,10 @@ struct StoreTaskTests {
         }
     }
 
-    @Test("start is a compare-and-set: running tasks, unknown and dead proplets change nothing", arguments: StoreFactory.all)
+    @Test(
+        "start is a compare-and-set: running tasks, unknown and dead proplets change nothing",
+        arguments: StoreFactory.all
+    )
     func startOutcomes(factory: StoreFactory) async throws {
         try await withStore(factory) { store in
             try await store.createTask(F.task("t-1"))
@@ -114,21 +119,25 @@ struct StoreTaskTests {
         try await withStore(factory) { store in
             try await store.createTask(F.task("t-1"))
             try await store.seed(F.proplet("p-1"))
-            guard case .started(let started, let previous) = try await store.startTask(
-                id: "t-1",
-                propletID: "p-1",
-                at: F.time(2)
-            ) else { throw TestFailure("not started") }
+            guard
+                case .started(let started, let previous) = try await store.startTask(
+                    id: "t-1",
+                    propletID: "p-1",
+                    at: F.time(2)
+                )
+            else { throw TestFailure("not started") }
             #expect(try await store.undoStart(started, restoring: previous))
             #expect(try await store.task(id: "t-1") == previous)
             #expect(try await !store.undoStart(started, restoring: previous))
 
             // A result that arrived first wins: the undo changes nothing.
-            guard case .started(let again, let before) = try await store.startTask(
-                id: "t-1",
-                propletID: "p-1",
-                at: F.time(3)
-            ) else { throw TestFailure("not started") }
+            guard
+                case .started(let again, let before) = try await store.startTask(
+                    id: "t-1",
+                    propletID: "p-1",
+                    at: F.time(3)
+                )
+            else { throw TestFailure("not started") }
             _ = try await store.applyResult(
                 TaskResult(taskID: "t-1", propletID: "p-1", state: .completed),
                 at: F.time(4)
@@ -186,7 +195,10 @@ struct StoreTaskTests {
         }
     }
 
-    @Test("losing a proplet fails exactly its running tasks; its late result still applies once", arguments: StoreFactory.all)
+    @Test(
+        "losing a proplet fails exactly its running tasks; its late result still applies once",
+        arguments: StoreFactory.all
+    )
     func propletLoss(factory: StoreFactory) async throws {
         try await withStore(factory) { store in
             try await store.seed(F.proplet("p-1"))
@@ -248,7 +260,10 @@ struct StoreTaskTests {
         try await withStore(factory) { store in
             let unknown = try await store.recordHeartbeat(propletID: "p-1", runningTasks: 3, at: F.time(1))
             #expect(!unknown.wasAlive)
-            #expect(unknown.proplet == Proplet(id: "p-1", name: "p-1", alive: true, lastSeen: F.time(1), runningTasks: 3, metadata: nil))
+            #expect(
+                unknown.proplet
+                    == Proplet(id: "p-1", name: "p-1", alive: true, lastSeen: F.time(1), runningTasks: 3, metadata: nil)
+            )
             let metadata = try #require(F.proplet("p-1").metadata)
             let registered = try await store.registerProplet(
                 PropletRegistration(propletID: "p-1", name: "edge", metadata: metadata),
@@ -258,7 +273,17 @@ struct StoreTaskTests {
             #expect(registered.proplet.runningTasks == 3)
             #expect(registered.proplet.metadata == metadata)
             let beat = try await store.recordHeartbeat(propletID: "p-1", runningTasks: 0, at: F.time(3))
-            #expect(beat.proplet == Proplet(id: "p-1", name: "edge", alive: true, lastSeen: F.time(3), runningTasks: 0, metadata: metadata))
+            #expect(
+                beat.proplet
+                    == Proplet(
+                        id: "p-1",
+                        name: "edge",
+                        alive: true,
+                        lastSeen: F.time(3),
+                        runningTasks: 0,
+                        metadata: metadata
+                    )
+            )
             #expect(try await store.proplet(id: "p-1") == beat.proplet)
         }
     }

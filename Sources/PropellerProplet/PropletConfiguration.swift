@@ -11,6 +11,13 @@ public struct PropletConfiguration: Sendable, Hashable {
     public var mqttUsername: String?
     /// Broker password, unset by default (`PROPELLER_MQTT_PASSWORD`).
     public var mqttPassword: String?
+    /// CA certificate (PEM) that verifies an `mqtts://` broker (`PROPELLER_MQTT_CA_FILE`); unset: the
+    /// system's trusted certificates.
+    public var mqttCAFile: String?
+    /// The proplet's client certificate for the broker (`PROPELLER_MQTT_CERT_FILE`), unset by default.
+    public var mqttCertificateFile: String?
+    /// The key of `mqttCertificateFile` (`PROPELLER_MQTT_KEY_FILE`), unset by default.
+    public var mqttKeyFile: String?
     /// Domain of every topic, default `default` (`PROPELLER_DOMAIN_ID`).
     public var domainID: String = "default"
     /// Channel of every topic, default `default` (`PROPELLER_CHANNEL_ID`).
@@ -69,10 +76,10 @@ public struct PropletConfiguration: Sendable, Hashable {
             return raw
         }
         if let url = value("PROPELLER_MQTT_URL") {
-            guard url.hasPrefix("mqtt://") || url.hasPrefix("mqtts://") else {
+            guard ["mqtt://", "tcp://", "mqtts://", "ssl://"].contains(where: { url.lowercased().hasPrefix($0) }) else {
                 throw .invalidEnvironment(
                     variable: "PROPELLER_MQTT_URL",
-                    expected: "a broker URL like mqtt://host:1883 (mqtt:// or mqtts://)",
+                    expected: "a broker URL like mqtt://host:1883 (mqtt://, tcp://, or with TLS mqtts://, ssl://)",
                     got: url
                 )
             }
@@ -80,6 +87,16 @@ public struct PropletConfiguration: Sendable, Hashable {
         }
         mqttUsername = value("PROPELLER_MQTT_USERNAME")
         mqttPassword = value("PROPELLER_MQTT_PASSWORD")
+        mqttCAFile = value("PROPELLER_MQTT_CA_FILE")
+        mqttCertificateFile = value("PROPELLER_MQTT_CERT_FILE")
+        mqttKeyFile = value("PROPELLER_MQTT_KEY_FILE")
+        if (mqttCertificateFile == nil) != (mqttKeyFile == nil) {
+            throw .invalidEnvironment(
+                variable: mqttCertificateFile == nil ? "PROPELLER_MQTT_CERT_FILE" : "PROPELLER_MQTT_KEY_FILE",
+                expected: "PROPELLER_MQTT_CERT_FILE and PROPELLER_MQTT_KEY_FILE set together",
+                got: "unset"
+            )
+        }
         domainID = try Self.topicLevel("PROPELLER_DOMAIN_ID", value("PROPELLER_DOMAIN_ID")) ?? domainID
         channelID = try Self.topicLevel("PROPELLER_CHANNEL_ID", value("PROPELLER_CHANNEL_ID")) ?? channelID
         if let id = value("PROPLET_ID") {

@@ -93,7 +93,7 @@ public final class ModuleFetcher: Sendable {
         counters.withLock { $0.urlDownloads += 1 }
         let response: HTTPResponse
         do {
-            response = try await HTTPTransport(timeoutSeconds: configuration.timeoutSeconds)
+            response = try await HTTPTransport(timeoutSeconds: configuration.timeoutSeconds, addressPolicy: configuration.addressPolicy)
                 .send(request, limit: configuration.maxModuleBytes)
         } catch {
             switch error {

@@ -42,6 +42,9 @@ struct ManagerCommand: AsyncParsableCommand {
             username: configuration.mqttUsername,
             password: configuration.mqttPassword
         )
+        mqtt.caFile = configuration.mqttCAFile
+        mqtt.certificateFile = configuration.mqttCertificateFile
+        mqtt.keyFile = configuration.mqttKeyFile
         // A persistent session: the broker queues what proplets publish while the manager is away.
         mqtt.cleanSession = false
         let client = try MQTTClient(configuration: mqtt, logger: logger)
@@ -55,7 +58,7 @@ struct ManagerCommand: AsyncParsableCommand {
         // Connect only once ingestion has subscribed: with a persistent session the broker delivers what it
         // queued while the manager was away right after CONNACK, and those messages need a subscriber.
         // The connection keeps retrying in the background, so the API works before the broker is reachable.
-        let app = buildApplication(
+        let app = try buildApplication(
             configuration: configuration,
             store: store,
             pubsub: client,

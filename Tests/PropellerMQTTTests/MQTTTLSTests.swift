@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import PropellerMQTT
 import PropellerTestSupport
 import Testing
@@ -10,6 +11,12 @@ struct MQTTTLSTests {
         let directory: URL
         var caFile: String { directory.appendingPathComponent("ca.crt").path }
         var otherCAFile: String { directory.appendingPathComponent("other-ca.crt").path }
+        var clientCertificateFile: String { directory.appendingPathComponent("client.crt").path }
+        var clientKeyFile: String { directory.appendingPathComponent("client.key").path }
+        /// Broker lines that also require a client certificate signed by the test CA.
+        var mutualBrokerLines: [String] {
+            brokerLines + ["cafile \(caFile)", "require_certificate true"]
+        }
         var brokerLines: [String] {
             [
                 "certfile \(directory.appendingPathComponent("server.crt").path)",
@@ -35,6 +42,11 @@ struct MQTTTLSTests {
                 [
                     "x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
                     "-out", "server.crt", "-days", "2", "-extfile", "san.ext",
+                ],
+                ["req"] + key + ["-keyout", "client.key", "-out", "client.csr", "-subj", "/CN=proplet-a"],
+                [
+                    "x509", "-req", "-in", "client.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+                    "-out", "client.crt", "-days", "2",
                 ],
             ]
             for step in steps {
@@ -83,5 +95,43 @@ struct MQTTTLSTests {
             #expect(!client.isConnected)
             await client.disconnect()
         }
+    }
+
+    @Test("a broker that requires client certificates accepts the client with its certificate and key only")
+    func clientCertificate() async throws {
+        let certificates = try await Certificates.make()
+        defer { try? FileManager.default.removeItem(at: certificates.directory) }
+        let options = MosquittoOptions(extraConfiguration: certificates.mutualBrokerLines)
+        try await withMosquitto(options: options) { broker in
+            let url = "ssl://127.0.0.1:\(broker.port)"
+            let client = try MQTTTestClient.make(url: url, name: "tls-client-cert") {
+                $0.caFile = certificates.caFile
+                $0.certificateFile = certificates.clientCertificateFile
+                $0.keyFile = certificates.clientKeyFile
+            }
+            try await client.connect()
+            #expect(client.isConnected)
+            await client.disconnect()
+
+            let anonymous = try MQTTTestClient.make(url: url, name: "tls-no-cert") { $0.caFile = certificates.caFile }
+            try await anonymous.connect(waitForConnection: false)
+            let deadline = ContinuousClock.now + .seconds(10)
+            while anonymous.statistics.failedConnectionAttempts < 2 && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(anonymous.statistics.failedConnectionAttempts >= 2)
+            #expect(!anonymous.isConnected)
+            await anonymous.disconnect()
+        }
+    }
+
+    @Test("a certificate without its key, or TLS files with a plain mqtt:// URL, are configuration errors")
+    func inconsistentFiles() throws {
+        var halfPair = MQTTConfiguration(url: "mqtts://127.0.0.1:8883", clientID: "x")
+        halfPair.certificateFile = "/tmp/client.crt"
+        #expect(throws: MQTTError.self) { _ = try MQTTClient(configuration: halfPair, logger: Logger(label: "t")) }
+        var plain = MQTTConfiguration(url: "mqtt://127.0.0.1:1883", clientID: "x")
+        plain.caFile = "/tmp/ca.crt"
+        #expect(throws: MQTTError.self) { _ = try MQTTClient(configuration: plain, logger: Logger(label: "t")) }
     }
 }

@@ -73,6 +73,7 @@ public struct ManagerComponents: Sendable {
         router.add(middleware: HTTPMetricsMiddleware(metrics: metrics))
         router.add(middleware: LogRequestsMiddleware(.info))
         router.add(middleware: JSONErrorMiddleware(logger: lifecycle.logger))
+        router.add(middleware: BearerAuthMiddleware(tokens: configuration.security.apiTokens))
         TaskRoutes(lifecycle: lifecycle, maxBodyBytes: configuration.maxBodyBytes).register(on: router)
         PropletRoutes(registry: registry).register(on: router)
         SystemRoutes(metrics: metrics).register(on: router)
@@ -85,6 +86,7 @@ public struct ManagerComponents: Sendable {
 /// (`runService()` adds graceful shutdown on SIGTERM/SIGINT).
 ///
 /// - Parameter onListening: called with the bound port once the server listens (useful with port 0).
+/// - Throws: `ManagerServerError` when the TLS certificate or key cannot be loaded.
 public func buildApplication(
     configuration: ManagerConfiguration,
     store: any Store,
@@ -93,7 +95,7 @@ public func buildApplication(
     logger: Logger,
     onListening: @escaping @Sendable (Int) async -> Void = { _ in },
     onSubscribed: @escaping @Sendable () async -> Void = {}
-) -> some ApplicationProtocol {
+) throws -> some ApplicationProtocol {
     let components = ManagerComponents(
         configuration: configuration,
         store: store,
@@ -104,6 +106,7 @@ public func buildApplication(
     )
     return Application(
         router: components.router(),
+        server: try ManagerServer.builder(configuration.security),
         configuration: ApplicationConfiguration(
             address: .hostname(configuration.httpHost, port: configuration.httpPort),
             serverName: "propeller-manager"
@@ -113,7 +116,11 @@ public func buildApplication(
             let port = channel.localAddress?.port ?? configuration.httpPort
             logger.info(
                 "manager listening",
-                metadata: ["http.host": "\(configuration.httpHost)", "http.port": "\(port)"]
+                metadata: [
+                    "http.host": "\(configuration.httpHost)", "http.port": "\(port)",
+                    "http.scheme": "\(configuration.security.usesTLS ? "https" : "http")",
+                    "api.tokens": "\(configuration.security.apiTokens)",
+                ]
             )
             await onListening(port)
         },

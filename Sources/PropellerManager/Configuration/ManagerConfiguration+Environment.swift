@@ -34,13 +34,23 @@ extension ManagerConfiguration {
                 throw ConfigurationError(
                     variable: "PROPELLER_MQTT_URL",
                     value: url,
-                    expected: "mqtt://HOST:PORT or tcp://HOST:PORT (port 1…65535)"
+                    expected: "mqtt://HOST:PORT or tcp://HOST:PORT, with TLS mqtts://HOST:PORT or ssl://HOST:PORT"
                 )
             }
             mqttURL = url
         }
         mqttUsername = try reader.string("PROPELLER_MQTT_USERNAME")
         mqttPassword = try reader.string("PROPELLER_MQTT_PASSWORD")
+        mqttCAFile = try reader.string("PROPELLER_MQTT_CA_FILE")
+        mqttCertificateFile = try reader.string("PROPELLER_MQTT_CERT_FILE")
+        mqttKeyFile = try reader.string("PROPELLER_MQTT_KEY_FILE")
+        if (mqttCertificateFile == nil) != (mqttKeyFile == nil) {
+            throw ConfigurationError(
+                variable: mqttCertificateFile == nil ? "PROPELLER_MQTT_CERT_FILE" : "PROPELLER_MQTT_KEY_FILE",
+                value: "",
+                expected: "PROPELLER_MQTT_CERT_FILE and PROPELLER_MQTT_KEY_FILE set together"
+            )
+        }
         if let domain = try reader.identifier("PROPELLER_DOMAIN_ID") { domainID = domain }
         if let channel = try reader.identifier("PROPELLER_CHANNEL_ID") { channelID = channel }
         if let clientID = try reader.identifier("MANAGER_MQTT_CLIENT_ID") { mqttClientID = clientID }
@@ -71,6 +81,7 @@ extension ManagerConfiguration {
         if let seconds = try reader.seconds("MANAGER_RETENTION_INTERVAL", in: 1...86_400) {
             retentionIntervalSeconds = seconds
         }
+        security = try ManagerSecurityConfiguration(environment: environment, host: httpHost)
     }
 }
 

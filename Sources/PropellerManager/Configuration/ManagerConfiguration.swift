@@ -14,12 +14,19 @@ public struct ManagerConfiguration: Sendable, Hashable {
     public var httpHost = "127.0.0.1"
     /// `MANAGER_HTTP_PORT`, 0…65535 (0 = any free port, logged at startup). Default 7070.
     public var httpPort = 7070
-    /// `PROPELLER_MQTT_URL`: `mqtt://host:port` (or `tcp://`). Default `mqtt://127.0.0.1:1883`.
+    /// `PROPELLER_MQTT_URL`: `mqtt://host:port` (or `tcp://`; with TLS `mqtts://`, `ssl://`). Default `mqtt://127.0.0.1:1883`.
     public var mqttURL = "mqtt://127.0.0.1:1883"
     /// `PROPELLER_MQTT_USERNAME`. Default unset.
     public var mqttUsername: String?
     /// `PROPELLER_MQTT_PASSWORD`. Default unset.
     public var mqttPassword: String?
+    /// `PROPELLER_MQTT_CA_FILE`: CA (PEM) verifying an `mqtts://` broker. Default unset: the system's
+    /// trusted certificates.
+    public var mqttCAFile: String?
+    /// `PROPELLER_MQTT_CERT_FILE`: the manager's client certificate (PEM). Default unset.
+    public var mqttCertificateFile: String?
+    /// `PROPELLER_MQTT_KEY_FILE`: the key of `mqttCertificateFile` (PEM). Default unset.
+    public var mqttKeyFile: String?
     /// `PROPELLER_DOMAIN_ID`. Default `default`.
     public var domainID = "default"
     /// `PROPELLER_CHANNEL_ID`. Default `default`.
@@ -52,6 +59,9 @@ public struct ManagerConfiguration: Sendable, Hashable {
     public var retentionMaxAgeSeconds = 7 * 24 * 3600
     /// `MANAGER_RETENTION_INTERVAL`: seconds between retention sweeps. Default 60.
     public var retentionIntervalSeconds = 60
+
+    /// API tokens, HTTPS and HTTP connection limits (SPEC §7).
+    public var security = ManagerSecurityConfiguration()
 
     /// The defaults.
     public init() {}

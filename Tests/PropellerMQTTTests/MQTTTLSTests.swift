@@ -6,60 +6,7 @@ import Testing
 
 @Suite("MQTT over TLS (mqtts://) with a CA file")
 struct MQTTTLSTests {
-    /// A throwaway CA and a server certificate for 127.0.0.1 made with the openssl command.
-    struct Certificates {
-        let directory: URL
-        var caFile: String { directory.appendingPathComponent("ca.crt").path }
-        var otherCAFile: String { directory.appendingPathComponent("other-ca.crt").path }
-        var clientCertificateFile: String { directory.appendingPathComponent("client.crt").path }
-        var clientKeyFile: String { directory.appendingPathComponent("client.key").path }
-        /// Broker lines that also require a client certificate signed by the test CA.
-        var mutualBrokerLines: [String] {
-            brokerLines + ["cafile \(caFile)", "require_certificate true"]
-        }
-        var brokerLines: [String] {
-            [
-                "certfile \(directory.appendingPathComponent("server.crt").path)",
-                "keyfile \(directory.appendingPathComponent("server.key").path)",
-            ]
-        }
-
-        static func make() async throws -> Certificates {
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tls-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            try "subjectAltName=IP:127.0.0.1\n".write(
-                to: directory.appendingPathComponent("san.ext"),
-                atomically: true,
-                encoding: .utf8
-            )
-            let key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-            let steps: [[String]] = [
-                ["req", "-x509"] + key + ["-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=Test CA"],
-                ["req", "-x509"] + key + [
-                    "-keyout", "other.key", "-out", "other-ca.crt", "-days", "2", "-subj", "/CN=Other",
-                ],
-                ["req"] + key + ["-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1"],
-                [
-                    "x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
-                    "-out", "server.crt", "-days", "2", "-extfile", "san.ext",
-                ],
-                ["req"] + key + ["-keyout", "client.key", "-out", "client.csr", "-subj", "/CN=proplet-a"],
-                [
-                    "x509", "-req", "-in", "client.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
-                    "-out", "client.crt", "-days", "2",
-                ],
-            ]
-            for step in steps {
-                let process = try SpawnedProcess(
-                    "/bin/sh",
-                    arguments: ["-c", "cd '\(directory.path)' && exec openssl \"$@\"", "openssl"] + step
-                )
-                let status = await process.waitForExit(timeout: .seconds(30))
-                try #require(status == 0, "openssl \(step.joined(separator: " ")) failed")
-            }
-            return Certificates(directory: directory)
-        }
-    }
+    typealias Certificates = TestCertificates
 
     @Test("a client with the right CA file connects over mqtts:// and round-trips a message")
     func roundTripOverTLS() async throws {

@@ -100,7 +100,10 @@ struct BrokerConfigTests {
         let proplet = try generated.environment("proplet-pa")
         #expect(proplet["PROPLET_ID"] == "pa" && proplet["PROPELLER_MQTT_USERNAME"] == "pa")
         #expect(proplet["PROPELLER_MQTT_URL"] == "mqtt://127.0.0.1:\(generated.port)")
-        let config = try String(contentsOf: generated.directory.appendingPathComponent("mosquitto.conf"), encoding: .utf8)
+        let config = try String(
+            contentsOf: generated.directory.appendingPathComponent("mosquitto.conf"),
+            encoding: .utf8
+        )
         #expect(config.contains("max_queued_messages 0") && config.contains("max_queued_bytes 0"))
 
         let again = try await runCommand(
@@ -129,7 +132,9 @@ struct BrokerConfigTests {
             // What the manager receives: proplet messages only on the sender's own and the shared topics.
             let managerInbox = Inbox(try await manager.subscribe(Self.base + "control/#", qos: .atLeastOnce))
             for client in [other, anonymous] {
-                for suffix in ["pa/results", "pa/alive", "pa/create"] { try await send(client, "control/proplet/" + suffix) }
+                for suffix in ["pa/results", "pa/alive", "pa/create"] {
+                    try await send(client, "control/proplet/" + suffix)
+                }
                 try await send(client, "control/manager/pa/start")
                 try await send(client, "control/manager/hello")
             }
@@ -147,7 +152,8 @@ struct BrokerConfigTests {
                         arguments: [
                             "-p", "\(generated.port)", "-u", "pb", "-P", credentials["PROPELLER_MQTT_PASSWORD"] ?? "",
                             "-i", "pb-will-\(index)", "-t", Self.base + "control/manager/pb/#",
-                            "--will-topic", Self.base + "control/proplet/\(will)/alive", "--will-payload", "will-\(will)",
+                            "--will-topic", Self.base + "control/proplet/\(will)/alive", "--will-payload",
+                            "will-\(will)",
                         ]
                     )
                 )
@@ -159,19 +165,29 @@ struct BrokerConfigTests {
             }
             try await Task.sleep(for: .milliseconds(300))
             try await send(proplet, "control/proplet/pa/alive", Self.end)
-            let managerSaw = await managerInbox.task.value.map { "\($0.topic) \(String(decoding: $0.payload, as: UTF8.self))" }
+            let managerSaw = await managerInbox.task.value.map {
+                "\($0.topic) \(String(decoding: $0.payload, as: UTF8.self))"
+            }
             let json = String(decoding: payload, as: UTF8.self)
             // Order across clients is not the point (a client may reconnect and resend): the set is.
             #expect(managerSaw.last == Self.base + "control/proplet/pa/alive END")
             #expect(
-                managerSaw.sorted() == [
-                    Self.base + "control/proplet/pb/results \(json)", Self.base + "control/proplet/task_metrics \(json)",
-                    Self.base + "control/proplet/metrics \(json)", Self.base + "control/proplet/pb/alive will-pb",
-                    Self.base + "control/proplet/pa/alive END",
-                ].sorted(),
+                managerSaw.sorted()
+                    == [
+                        Self.base + "control/proplet/pb/results \(json)",
+                        Self.base + "control/proplet/task_metrics \(json)",
+                        Self.base + "control/proplet/metrics \(json)", Self.base + "control/proplet/pb/alive will-pb",
+                        Self.base + "control/proplet/pa/alive END",
+                    ].sorted(),
                 "log:\n\(broker.log.suffix(1500))"
             )
 
+            // Mosquitto 2.0.11 closes a client's connection after an ACL-denied QoS 1 publish (after its
+            // PUBACK): let B and the anonymous client reconnect before they subscribe.
+            try await Task.sleep(for: .seconds(1))
+            for _ in 0..<100 where ![manager, proplet, other, anonymous].allSatisfy(\.isConnected) {
+                try await Task.sleep(for: .milliseconds(50))
+            }
             // Reading: proplet B and anonymous subscribe to everything; only A gets A's commands.
             let propletInbox = Inbox(try await proplet.subscribe(Self.base + "control/manager/#", qos: .atLeastOnce))
             let otherInbox = Inbox(try await other.subscribe("m/#", qos: .atLeastOnce))
@@ -182,7 +198,8 @@ struct BrokerConfigTests {
             try await send(proplet, "metrics/proplet", Self.end)
             try await send(manager, "control/manager/hello", Self.end)
             #expect(
-                await propletInbox.topics() == ["pa/start", "pa/stop", "hello"].map { Self.base + "control/manager/" + $0 }
+                await propletInbox.topics()
+                    == ["pa/start", "pa/stop", "hello"].map { Self.base + "control/manager/" + $0 }
             )
             #expect(await otherInbox.topics() == ["pb/start", "hello"].map { Self.base + "control/manager/" + $0 })
             #expect(await anonymousInbox.topics() == [Self.base + "metrics/proplet"], "anonymous reads metrics only")

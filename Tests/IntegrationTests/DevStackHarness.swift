@@ -53,7 +53,8 @@ func withDevStack<T>(
     process.currentDirectoryURL = repositoryRoot
     // The test registries listen on loopback, which proplets refuse for image_url by default.
     process.environment = ProcessInfo.processInfo.environment.merging(["PROPLET_REGISTRY_ALLOW_PRIVATE": "true"]) {
-        _, new in new
+        _,
+        new in new
     }
     let logURL = dataDir.appendingPathComponent("dev.out")
     _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)

@@ -67,7 +67,9 @@ struct SecureStackTests {
         let brokerDirectory = work.appendingPathComponent("broker")
         try await withConfiguredMosquitto(directory: brokerDirectory, port: brokerPort) { broker in
             let httpPort = try LoopbackPort.free()
-            var managerEnvironment = try readEnvironmentFile(brokerDirectory.appendingPathComponent("manager-manager.env"))
+            var managerEnvironment = try readEnvironmentFile(
+                brokerDirectory.appendingPathComponent("manager-manager.env")
+            )
             #expect(managerEnvironment["PROPELLER_MQTT_URL"] == "mqtts://127.0.0.1:\(brokerPort)")
             managerEnvironment.merge(clientTLS) { _, new in new }
             managerEnvironment.merge([
@@ -119,7 +121,9 @@ struct SecureStackTests {
                 "\(listed.stderr)\n\(broker.log.suffix(800))\n\(tails.joined(separator: "\n---\n"))"
             )
 
-            let created = try await propeller(["task", "create", "Examples/add.wat", "--name", "add", "--input", "20", "--input", "22"])
+            let created = try await propeller([
+                "task", "create", "Examples/add.wat", "--name", "add", "--input", "20", "--input", "22",
+            ])
             try #require(created.status == 0, "\(created.stderr)")
             let id = created.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
             #expect(try await propeller(["task", "start", id]).status == 0)
@@ -143,7 +147,10 @@ struct SecureStackTests {
                 ca: certificates.caFile
             )
             #expect(readPost.stdout.hasPrefix("HTTP/1.1 403"), "\(readPost.stdout)")
-            let readGet = try await Self.curl(["-H", "Authorization: Bearer \(Self.reader)", "\(base)/tasks/\(id)"], ca: certificates.caFile)
+            let readGet = try await Self.curl(
+                ["-H", "Authorization: Bearer \(Self.reader)", "\(base)/tasks/\(id)"],
+                ca: certificates.caFile
+            )
             #expect(readGet.stdout.hasPrefix("HTTP/1.1 200"))
             let health = try await Self.curl(["\(base)/health"], ca: certificates.caFile)
             #expect(health.stdout.hasPrefix("HTTP/1.1 200"), "health needs no token")

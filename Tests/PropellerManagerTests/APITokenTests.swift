@@ -46,19 +46,41 @@ struct APITokenTests {
     func roles() async throws {
         try await Self.manager().withClient { client in
             let body = ByteBuffer(string: taskBody())
-            let readPost = try await client.execute(uri: "/tasks", method: .post, headers: Self.headers(Self.reader), body: body)
+            let readPost = try await client.execute(
+                uri: "/tasks",
+                method: .post,
+                headers: Self.headers(Self.reader),
+                body: body
+            )
             #expect(readPost.status == .forbidden)
             #expect(readPost.errorMessage?.contains("admin token") == true)
-            let created = try await client.execute(uri: "/tasks", method: .post, headers: Self.headers(Self.admin), body: body)
+            let created = try await client.execute(
+                uri: "/tasks",
+                method: .post,
+                headers: Self.headers(Self.admin),
+                body: body
+            )
             #expect(created.status == .created)
             let id = try #require(try created.json["id"]?.stringValue)
-            #expect(try await client.execute(uri: "/tasks/\(id)", method: .get, headers: Self.headers(Self.reader)).status == .ok)
-            #expect(try await client.execute(uri: "/metrics", method: .get, headers: Self.headers(Self.reader)).status == .ok)
-            let readDelete = try await client.execute(uri: "/tasks/\(id)", method: .delete, headers: Self.headers(Self.reader))
+            #expect(
+                try await client.execute(uri: "/tasks/\(id)", method: .get, headers: Self.headers(Self.reader)).status
+                    == .ok
+            )
+            #expect(
+                try await client.execute(uri: "/metrics", method: .get, headers: Self.headers(Self.reader)).status
+                    == .ok
+            )
+            let readDelete = try await client.execute(
+                uri: "/tasks/\(id)",
+                method: .delete,
+                headers: Self.headers(Self.reader)
+            )
             #expect(readDelete.status == .forbidden)
             var headers = HTTPFields()
             headers[.authorization] = "bearer \(Self.admin)"
-            #expect(try await client.execute(uri: "/tasks/\(id)", method: .delete, headers: headers).status == .noContent)
+            #expect(
+                try await client.execute(uri: "/tasks/\(id)", method: .delete, headers: headers).status == .noContent
+            )
         }
     }
 

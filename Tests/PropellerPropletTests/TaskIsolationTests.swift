@@ -79,7 +79,9 @@ struct TaskIsolationTests {
             )
             let results = topics.topic(.propletResults)
             try await probe.waitUntil(timeout: .seconds(20), "the result of \(taskID)") { messages in
-                messages.contains { $0.topic == results && String(decoding: $0.payload, as: UTF8.self).contains(taskID) }
+                messages.contains {
+                    $0.topic == results && String(decoding: $0.payload, as: UTF8.self).contains(taskID)
+                }
             }
         }
 
@@ -104,7 +106,9 @@ struct TaskIsolationTests {
             let proplet = try await Proplet.start(broker, environment: environment)
             do {
                 let runner = try await proplet.startDaemon("t-env")
-                let proplets = try Data(contentsOf: URL(fileURLWithPath: "/proc/\(proplet.process.processIdentifier)/environ"))
+                let proplets = try Data(
+                    contentsOf: URL(fileURLWithPath: "/proc/\(proplet.process.processIdentifier)/environ")
+                )
                 #expect(String(decoding: proplets, as: UTF8.self).contains(canary), "the proplet itself has the secret")
                 let raw = try Data(contentsOf: URL(fileURLWithPath: "/proc/\(runner)/environ"))
                 let entries = String(decoding: raw, as: UTF8.self).split(separator: "\0").map(String.init)
@@ -132,8 +136,13 @@ struct TaskIsolationTests {
                 _ = try await proplet.startDaemon("t-files")
                 let tasks = state + "/tasks"
                 #expect(try Self.mode(tasks) == 0o700)
-                let files = try FileManager.default.contentsOfDirectory(atPath: tasks).filter { $0.hasPrefix("t-files-") }
-                #expect(files.contains { $0.hasSuffix(".wasm") } && files.contains { $0.hasSuffix(".job.json") }, "\(files)")
+                let files = try FileManager.default.contentsOfDirectory(atPath: tasks).filter {
+                    $0.hasPrefix("t-files-")
+                }
+                #expect(
+                    files.contains { $0.hasSuffix(".wasm") } && files.contains { $0.hasSuffix(".job.json") },
+                    "\(files)"
+                )
                 for file in files { #expect(try Self.mode(tasks + "/" + file) == 0o600, "\(file)") }
                 for file in try FileManager.default.contentsOfDirectory(atPath: state) where !file.hasSuffix(".log") {
                     let path = state + "/" + file

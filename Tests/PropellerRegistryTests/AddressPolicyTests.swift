@@ -49,7 +49,10 @@ struct AddressPolicyTests {
             )
             #expect(try await ModuleFetcher(configuration: allowed, logger: .init(label: "t")).fetch(url) == module)
             #expect(throws: ModuleFetcherConfigurationError.self) {
-                try ModuleFetcherConfiguration(environment: ["PROPLET_REGISTRY_ALLOW_PRIVATE": "maybe"], stateDirectory: "/tmp")
+                try ModuleFetcherConfiguration(
+                    environment: ["PROPLET_REGISTRY_ALLOW_PRIVATE": "maybe"],
+                    stateDirectory: "/tmp"
+                )
             }
         }
     }

@@ -50,7 +50,10 @@ public struct APITokens: Sendable, Hashable, CustomStringConvertible {
                 throw APITokensError(line: index + 1, problem: "expected `TOKEN ROLE` (two fields)")
             }
             guard let role = Role(rawValue: String(fields[1])) else {
-                throw APITokensError(line: index + 1, problem: "the role must be admin or read, got '\(fields[1].prefix(16))'")
+                throw APITokensError(
+                    line: index + 1,
+                    problem: "the role must be admin or read, got '\(fields[1].prefix(16))'"
+                )
             }
             let token = Array(fields[0].utf8)
             guard token.count >= 16, token.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {

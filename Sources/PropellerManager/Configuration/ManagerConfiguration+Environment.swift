@@ -34,7 +34,8 @@ extension ManagerConfiguration {
                 throw ConfigurationError(
                     variable: "PROPELLER_MQTT_URL",
                     value: url,
-                    expected: "mqtt://HOST:PORT or tcp://HOST:PORT, with TLS mqtts://HOST:PORT or ssl://HOST:PORT (port 1…65535)"
+                    expected:
+                        "mqtt://HOST:PORT or tcp://HOST:PORT, with TLS mqtts://HOST:PORT or ssl://HOST:PORT (port 1…65535)"
                 )
             }
             mqttURL = url

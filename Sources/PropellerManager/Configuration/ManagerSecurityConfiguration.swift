@@ -62,7 +62,11 @@ public struct ManagerSecurityConfiguration: Sendable, Hashable {
             case "true", "1", "yes": allowUnauthenticated = true
             case "false", "0", "no": allowUnauthenticated = false
             default:
-                throw ConfigurationError(variable: "MANAGER_ALLOW_UNAUTHENTICATED", value: flag, expected: "true or false")
+                throw ConfigurationError(
+                    variable: "MANAGER_ALLOW_UNAUTHENTICATED",
+                    value: flag,
+                    expected: "true or false"
+                )
             }
         }
         tlsCertificateFile = value("MANAGER_TLS_CERT_FILE")

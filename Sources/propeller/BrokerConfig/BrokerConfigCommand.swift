@@ -49,7 +49,9 @@ struct BrokerConfigCommand: ParsableCommand {
     @Option(help: "The key of --tls-cert (PEM).")
     var tlsKey: String?
 
-    @Option(help: "The CA certificate clients trust (PROPELLER_MQTT_CA_FILE) and client certificates are checked against.")
+    @Option(
+        help: "The CA certificate clients trust (PROPELLER_MQTT_CA_FILE) and client certificates are checked against."
+    )
     var tlsCA: String?
 
     @Flag(help: "With TLS: refuse clients without a certificate signed by --tls-ca.")
@@ -161,8 +163,10 @@ struct BrokerConfigCommand: ParsableCommand {
             lines.append("Clients also need PROPELLER_MQTT_CERT_FILE and PROPELLER_MQTT_KEY_FILE (signed by --tls-ca).")
         }
         if setup.anonymousMetrics {
-            lines.append("Anonymous read of metrics:  mosquitto_sub -h \(setup.clientHost) -p \(setup.port) -t '"
-                + "m/+/c/+/metrics/#' -v")
+            lines.append(
+                "Anonymous read of metrics:  mosquitto_sub -h \(setup.clientHost) -p \(setup.port) -t '"
+                    + "m/+/c/+/metrics/#' -v"
+            )
         }
         return lines.joined(separator: "\n")
     }

@@ -30,7 +30,10 @@ struct BrokerSetupWriter {
         try writePrivate(setup.aclText, to: setup.aclFile)
         try writePrivate(passwords, to: setup.passwordFile)
         for identity in setup.managers {
-            try writePrivate(envText(identity, isManager: true), to: setup.environmentFile(for: identity, isManager: true))
+            try writePrivate(
+                envText(identity, isManager: true),
+                to: setup.environmentFile(for: identity, isManager: true)
+            )
         }
         for identity in setup.proplets {
             try writePrivate(

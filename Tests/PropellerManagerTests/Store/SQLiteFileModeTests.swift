@@ -25,7 +25,7 @@ struct SQLiteFileModeTests {
         try store.close()
 
         let shared = root.appendingPathComponent("shared.db").path
-        FileManager.default.createFile(atPath: shared, contents: nil, attributes: [.posixPermissions: 0o640])
+        _ = FileManager.default.createFile(atPath: shared, contents: nil, attributes: [.posixPermissions: 0o640])
         let other = try SQLiteStore(path: shared, logger: Logger(label: "test"))
         try other.close()
         #expect(try Self.mode(shared) == 0o640, "an operator's own file is left alone")

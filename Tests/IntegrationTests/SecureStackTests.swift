@@ -36,10 +36,21 @@ struct SecureStackTests {
     static let perPropletTopics = Topics.Kind.propletCreate.rawValue.contains("{id}")
 
     @Test(
-        "tasks run end to end; 401 without a token, 403 for a read token's POST; tokens never logged",
+        "the manager over mqtts:// and HTTPS: 401 without a token, 403 for a read POST, 201 for admin; no token logged"
+    )
+    func secureManager() async throws {
+        try await Self.runSecureStack(withProplets: false)
+    }
+
+    @Test(
+        "with two proplets over mqtts:// a task runs end to end through the CLI over HTTPS",
         .enabled(if: perPropletTopics, "needs the per-proplet topics the generated ACL is written for")
     )
     func secureStack() async throws {
+        try await Self.runSecureStack(withProplets: true)
+    }
+
+    static func runSecureStack(withProplets: Bool) async throws {
         let certificates = try await TestCertificates.make()
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("secure-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
@@ -81,7 +92,7 @@ struct SecureStackTests {
             let managerLog = work.appendingPathComponent("manager.log")
             let manager = try Self.spawn(["manager"], managerEnvironment, log: managerLog)
             var proplets: [SpawnedProcess] = []
-            for id in ["pa", "pb"] {
+            for id in withProplets ? ["pa", "pb"] : [] {
                 var environment = try readEnvironmentFile(brokerDirectory.appendingPathComponent("proplet-\(id).env"))
                 environment.merge(clientTLS) { _, new in new }
                 environment["PROPLET_STATE_DIR"] = work.appendingPathComponent("state-\(id)").path
@@ -106,34 +117,58 @@ struct SecureStackTests {
                     timeout: .seconds(30)
                 )
             }
-            // Both proplets register over mqtts:// and are listed through the CLI over HTTPS.
-            var listed = CommandResult(status: -1, stdout: "", stderr: "")
-            for _ in 0..<150 {
-                listed = try await propeller(["proplet", "list"])
-                if listed.status == 0, listed.stdout.contains("pa"), listed.stdout.contains("pb") { break }
-                try await Task.sleep(for: .milliseconds(200))
-            }
-            let tails = ["manager.log", "pa.log"].map {
-                ((try? String(contentsOf: work.appendingPathComponent($0), encoding: .utf8)) ?? "").suffix(1500)
-            }
-            #expect(
-                listed.stdout.contains("pa") && listed.stdout.contains("pb"),
-                "\(listed.stderr)\n\(broker.log.suffix(800))\n\(tails.joined(separator: "\n---\n"))"
-            )
+            if withProplets {
+                // Both proplets register over mqtts:// and are listed through the CLI over HTTPS.
+                var listed = CommandResult(status: -1, stdout: "", stderr: "")
+                for _ in 0..<150 {
+                    listed = try await propeller(["proplet", "list"])
+                    if listed.status == 0, listed.stdout.contains("pa"), listed.stdout.contains("pb") { break }
+                    try await Task.sleep(for: .milliseconds(200))
+                }
+                let tails = ["manager.log", "pa.log"].map {
+                    ((try? String(contentsOf: work.appendingPathComponent($0), encoding: .utf8)) ?? "").suffix(1500)
+                }
+                #expect(
+                    listed.stdout.contains("pa") && listed.stdout.contains("pb"),
+                    "\(listed.stderr)\n\(broker.log.suffix(800))\n\(tails.joined(separator: "\n---\n"))"
+                )
 
-            let created = try await propeller([
-                "task", "create", "Examples/add.wat", "--name", "add", "--input", "20", "--input", "22",
-            ])
-            try #require(created.status == 0, "\(created.stderr)")
-            let id = created.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-            #expect(try await propeller(["task", "start", id]).status == 0)
-            var results = CommandResult(status: -1, stdout: "", stderr: "")
-            for _ in 0..<100 {
-                results = try await propeller(["task", "results", id])
-                if results.stdout.contains("completed") { break }
-                try await Task.sleep(for: .milliseconds(200))
+                let created = try await propeller([
+                    "task", "create", "Examples/add.wat", "--name", "add", "--input", "20", "--input", "22",
+                ])
+                try #require(created.status == 0, "\(created.stderr)")
+                let id = created.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+                #expect(try await propeller(["task", "start", id]).status == 0)
+                var results = CommandResult(status: -1, stdout: "", stderr: "")
+                for _ in 0..<100 {
+                    results = try await propeller(["task", "results", id])
+                    if results.stdout.contains("completed") { break }
+                    try await Task.sleep(for: .milliseconds(200))
+                }
+                #expect(results.stdout.contains("\"42\""), "\(results.stdout)\(results.stderr)")
+            } else {
+                // The manager connected over mqtts:// with its client certificate; the CLI works over HTTPS.
+                var brokerLog = ""
+                for _ in 0..<100 where !brokerLog.contains("u'manager'") {
+                    try await Task.sleep(for: .milliseconds(100))
+                    brokerLog =
+                        (try? String(
+                            contentsOf: brokerDirectory.appendingPathComponent("mosquitto.stderr"),
+                            encoding: .utf8
+                        ))
+                        ?? ""
+                }
+                let managerText = (try? String(contentsOf: managerLog, encoding: .utf8)) ?? ""
+                #expect(brokerLog.contains("u'manager'"), "\(brokerLog.suffix(1000))\n\(managerText.suffix(1500))")
+                let created = try await propeller(["task", "create", "Examples/add.wat", "--name", "add"])
+                #expect(created.status == 0, "\(created.stderr)")
+                let listed = try await propeller(["task", "list"])
+                #expect(listed.status == 0 && listed.stdout.contains("add"), "\(listed.stdout)\(listed.stderr)")
             }
-            #expect(results.stdout.contains("\"42\""), "\(results.stdout)\(results.stderr)")
+            let id = try #require(
+                try await propeller(["task", "create", "Examples/add.wat", "--name", "add"]).stdout
+                    .split(separator: "\n").first.map(String.init)
+            )
 
             // The API's answers without a token, with the read token, with the wrong CA.
             let anonymous = try await Self.curl(["\(base)/tasks"], ca: certificates.caFile)
@@ -168,7 +203,8 @@ struct SecureStackTests {
 
             // No token in any log (the manager logs at trace level).
             try await Task.sleep(for: .milliseconds(200))
-            let logs = try ["manager.log", "pa.log", "pb.log"].map {
+            let names = ["manager.log"] + (withProplets ? ["pa.log", "pb.log"] : [])
+            let logs = try names.map {
                 try String(contentsOf: work.appendingPathComponent($0), encoding: .utf8)
             }
             #expect(!logs[0].isEmpty)

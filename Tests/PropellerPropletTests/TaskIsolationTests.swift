@@ -38,7 +38,7 @@ struct TaskIsolationTests {
                 outputFile: state.appendingPathComponent("proplet.log").path
             )
             let proplet = Proplet(id: id, state: state, process: process, probe: probe)
-            let created = proplet.topics.topic(.propletCreate)
+            let created = proplet.topic(.propletCreate)
             try await probe.waitUntil(timeout: .seconds(30), "the registration") { $0.contains { $0.topic == created } }
             return proplet
         }
@@ -50,6 +50,11 @@ struct TaskIsolationTests {
             self.probe = probe
         }
 
+        /// The full topic of `kind` for this proplet, in either layout (shared or per-proplet `{id}`).
+        func topic(_ kind: Topics.Kind) -> String {
+            topics.base + kind.rawValue.replacingOccurrences(of: "{id}", with: id)
+        }
+
         func startDaemon(_ taskID: String) async throws -> Int32 {
             let command = StartCommand(
                 id: taskID,
@@ -59,7 +64,7 @@ struct TaskIsolationTests {
                 daemon: true,
                 monitoringProfile: .automatic(daemon: true)
             )
-            try await probe.client.publish(topics.topic(.managerStart), json: command, qos: .atLeastOnce)
+            try await probe.client.publish(topic(.managerStart), json: command, qos: .atLeastOnce)
             let deadline = ContinuousClock.now + .seconds(30)
             while ContinuousClock.now < deadline {
                 for child in ProcessTable.children(of: process.processIdentifier)
@@ -73,11 +78,11 @@ struct TaskIsolationTests {
 
         func stop(_ taskID: String) async throws {
             try await probe.client.publish(
-                topics.topic(.managerStop),
+                topic(.managerStop),
                 json: StopCommand(id: taskID, propletID: id),
                 qos: .atLeastOnce
             )
-            let results = topics.topic(.propletResults)
+            let results = topic(.propletResults)
             try await probe.waitUntil(timeout: .seconds(20), "the result of \(taskID)") { messages in
                 messages.contains {
                     $0.topic == results && String(decoding: $0.payload, as: UTF8.self).contains(taskID)

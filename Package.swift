@@ -29,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/swiftwasm/WasmKit.git", from: "0.4.2", traits: ["MultiThread"]),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
     ],
     targets: [
         // MARK: System libraries
@@ -49,6 +50,7 @@ let package = Package(
                 "CMosquitto",
                 "PropellerCore",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -88,12 +90,13 @@ let package = Package(
                 "PropellerMQTT",
                 "PropellerMonitoring",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
@@ -102,7 +105,6 @@ let package = Package(
         .target(
             name: "PropellerRegistry",
             dependencies: [
-                "PropellerCore",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -113,7 +115,6 @@ let package = Package(
             name: "propeller",
             dependencies: [
                 "PropellerCore",
-                "PropellerMonitoring",
                 "PropellerProplet",
                 "PropellerManager",
                 "PropellerRegistry",
@@ -135,7 +136,6 @@ let package = Package(
         .target(
             name: "PropellerTestSupport",
             dependencies: [
-                "PropellerCore",
                 "PropellerMQTT",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "WAT", package: "WasmKit"),
@@ -150,12 +150,13 @@ let package = Package(
         ),
         .testTarget(
             name: "PropellerMonitoringTests",
-            dependencies: ["PropellerMonitoring", "PropellerTestSupport"],
+            dependencies: ["PropellerCore", "PropellerMonitoring", "PropellerTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "PropellerMQTTTests",
             dependencies: [
+                "PropellerCore",
                 "PropellerMQTT",
                 "PropellerTestSupport",
                 .product(name: "Logging", package: "swift-log"),
@@ -165,6 +166,7 @@ let package = Package(
         .testTarget(
             name: "PropellerWasmTests",
             dependencies: [
+                "PropellerCore",
                 "PropellerWasm",
                 "PropellerTestSupport",
                 .product(name: "WasmKit", package: "WasmKit"),
@@ -173,15 +175,28 @@ let package = Package(
         ),
         .testTarget(
             name: "PropellerPropletTests",
-            dependencies: ["PropellerProplet", "PropellerTestSupport"],
+            dependencies: [
+                "PropellerCore",
+                "PropellerMQTT",
+                "PropellerProplet",
+                "PropellerTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "PropellerManagerTests",
             dependencies: [
+                "PropellerCore",
+                "PropellerMQTT",
                 "PropellerManager",
                 "PropellerTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -199,7 +214,11 @@ let package = Package(
 
         .testTarget(
             name: "PropellerRegistryTests",
-            dependencies: ["PropellerRegistry", "PropellerTestSupport"],
+            dependencies: [
+                "PropellerRegistry",
+                "PropellerTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
 
@@ -228,6 +247,7 @@ let package = Package(
             dependencies: [
                 "PropellerCore",
                 "PropellerManager",
+                "PropellerMonitoring",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/query/Sources/store-query-bench",

@@ -68,7 +68,8 @@ class Stack:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                if self.request("GET", "/proplets")["total"] > 0:
+                proplets = self.request("GET", "/proplets")["proplets"]
+                if proplets and proplets[0]["metadata"]:
                     break
             except OSError:
                 pass

@@ -61,6 +61,15 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
 
     public var description: String { rfc3339 }
 
+    /// Days in a month of the proleptic Gregorian calendar (February has 29 in leap years).
+    static func days(inMonth month: Int, year: Int) -> Int {
+        switch month {
+        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
+    }
+
     private static func pad(_ value: Int, _ width: Int) -> String {
         let digits = String(value)
         return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
@@ -87,7 +96,9 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
             let hour = number(11, 2), bytes[13] == 58, let minute = number(14, 2), bytes[16] == 58,
             let second = number(17, 2)
         else { return nil }
-        guard (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61 else {
+        guard (1...12).contains(month), (1...Self.days(inMonth: month, year: year)).contains(day), hour < 24,
+            minute < 60, second < 61
+        else {
             return nil
         }
         var index = 19

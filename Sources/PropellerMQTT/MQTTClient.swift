@@ -1,4 +1,5 @@
 import Logging
+import ServiceLifecycle
 
 /// The real `PubSub`: an MQTT 3.1.1 client over libmosquitto.
 ///
@@ -75,5 +76,17 @@ public final class MQTTClient: PubSub {
     /// Throws `MQTTError.invalidTopicFilter` or `.clientStopped`.
     public func subscribe(_ filter: String, qos: QoS) async throws -> AsyncStream<PubSubMessage> {
         try await session.subscribe(filter, qos: qos)
+    }
+}
+
+/// The client as a swift-service-lifecycle `Service`: it belongs to the process's `ServiceGroup`, which
+/// keeps it until graceful shutdown and then disconnects it (draining the outbox). `run()` does not
+/// connect — whoever owns the order does (the proplet before its service starts, the manager once
+/// ingestion has subscribed). List it **first** in the group: services shut down in reverse order, so
+/// everything that publishes is finished before the client disconnects.
+extension MQTTClient: Service {
+    public func run() async throws {
+        try? await gracefulShutdown()
+        await disconnect()
     }
 }

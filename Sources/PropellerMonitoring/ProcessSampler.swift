@@ -66,15 +66,6 @@ public final class ProcessSampler {
     /// is gone.
     public var lastCPUSeconds: Double { reading.cpuSeconds }
 
-    /// CPU% of the last stretch of a process that is gone, from its total CPU time at exit (for example
-    /// user + system time of `wait4`'s rusage): (total − `lastCPUSeconds`) over the wall time since the
-    /// last reading, ×100. Never negative; 0 when no time has passed.
-    public func finalCPUPercent(totalCPUSeconds: Double) -> Double {
-        let elapsed = ProcessReader.clockSeconds() - reading.clockSeconds
-        guard elapsed > 0 else { return 0 }
-        return max(0, totalCPUSeconds - reading.cpuSeconds) / elapsed * 100
-    }
-
     /// Reads one sample. `cpu_percent` is the CPU time used since the previous sample (or since
     /// `init`) divided by the wall time between the two readings, ×100 (100 = one full core).
     ///

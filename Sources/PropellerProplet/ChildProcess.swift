@@ -238,7 +238,8 @@ package final class ChildProcess: Sendable {
         }
     }
 
-    /// Whether the watcher has seen the child exit.
+    /// Whether the child has exited (its exit is known, reaped or about to be); used by tests that
+    /// watch a running task.
     package var hasExited: Bool {
         waitState.withLock { state in
             if case .running = state { return false }

@@ -40,9 +40,11 @@ public enum PropletApplication {
             logger: logger,
             runtime: runtime
         )
+        // The client first: services shut down in reverse order, so it disconnects after the proplet
+        // service has stopped its tasks and sent the offline heartbeat.
         let group = ServiceGroup(
             configuration: .init(
-                services: [service],
+                services: [client, service],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )
@@ -53,6 +55,5 @@ public enum PropletApplication {
             await client.disconnect()
             throw error
         }
-        await client.disconnect()
     }
 }

@@ -1,4 +1,5 @@
 import PropellerCore
+import PropellerMQTT
 import PropellerRegistry
 
 /// Everything a proplet needs to run, with every default in one place (SPEC §6).
@@ -71,63 +72,43 @@ public struct PropletConfiguration: Sendable, Hashable {
     ///   and saying what is accepted.
     public init(environment: [String: String]) throws(PropletError) {
         self.init()
-        func value(_ name: String) -> String? {
-            guard let raw = environment[name]?.trimmingWhitespace, !raw.isEmpty else { return nil }
-            return raw
-        }
-        if let url = value("PROPELLER_MQTT_URL") {
-            guard ["mqtt://", "tcp://", "mqtts://", "ssl://"].contains(where: { url.lowercased().hasPrefix($0) }) else {
-                throw .invalidEnvironment(
-                    variable: "PROPELLER_MQTT_URL",
-                    expected: "a broker URL like mqtt://host:1883 (mqtt://, tcp://, or with TLS mqtts://, ssl://)",
-                    got: url
+        do throws(EnvironmentError) {
+            let reader = EnvironmentParser(environment)
+            if let url = try reader.mqttURL() { mqttURL = url }
+            mqttUsername = reader.string("PROPELLER_MQTT_USERNAME")
+            mqttPassword = reader.string("PROPELLER_MQTT_PASSWORD")
+            mqttCAFile = reader.string("PROPELLER_MQTT_CA_FILE")
+            mqttCertificateFile = reader.string("PROPELLER_MQTT_CERT_FILE")
+            mqttKeyFile = reader.string("PROPELLER_MQTT_KEY_FILE")
+            if (mqttCertificateFile == nil) != (mqttKeyFile == nil) {
+                throw EnvironmentError(
+                    variable: mqttCertificateFile == nil ? "PROPELLER_MQTT_CERT_FILE" : "PROPELLER_MQTT_KEY_FILE",
+                    value: "unset",
+                    expected: "PROPELLER_MQTT_CERT_FILE and PROPELLER_MQTT_KEY_FILE set together"
                 )
             }
-            mqttURL = url
-        }
-        mqttUsername = value("PROPELLER_MQTT_USERNAME")
-        mqttPassword = value("PROPELLER_MQTT_PASSWORD")
-        mqttCAFile = value("PROPELLER_MQTT_CA_FILE")
-        mqttCertificateFile = value("PROPELLER_MQTT_CERT_FILE")
-        mqttKeyFile = value("PROPELLER_MQTT_KEY_FILE")
-        if (mqttCertificateFile == nil) != (mqttKeyFile == nil) {
-            throw .invalidEnvironment(
-                variable: mqttCertificateFile == nil ? "PROPELLER_MQTT_CERT_FILE" : "PROPELLER_MQTT_KEY_FILE",
-                expected: "PROPELLER_MQTT_CERT_FILE and PROPELLER_MQTT_KEY_FILE set together",
-                got: "unset"
-            )
-        }
-        domainID = try Self.topicLevel("PROPELLER_DOMAIN_ID", value("PROPELLER_DOMAIN_ID")) ?? domainID
-        channelID = try Self.topicLevel("PROPELLER_CHANNEL_ID", value("PROPELLER_CHANNEL_ID")) ?? channelID
-        if let id = value("PROPLET_ID") {
-            do {
-                try Identifier.validate(id, field: "PROPLET_ID")
-            } catch {
-                throw .invalidEnvironment(
-                    variable: "PROPLET_ID",
-                    expected: "a non-empty identifier of at most 128 characters without '/', '+', '#'",
-                    got: id
-                )
+            domainID = try reader.topicLevel("PROPELLER_DOMAIN_ID") ?? domainID
+            channelID = try reader.topicLevel("PROPELLER_CHANNEL_ID") ?? channelID
+            if let id = try reader.identifier("PROPLET_ID") { propletID = id }
+            propletName = reader.string("PROPLET_NAME")
+            stateDirectory = reader.string("PROPLET_STATE_DIR") ?? stateDirectory
+            if let flag = try reader.boolean("PROPLET_ENABLE_MONITORING") { monitoringEnabled = flag }
+            if let seconds = try reader.seconds("PROPLET_LIVELINESS_INTERVAL", in: Self.intervalSecondsRange) {
+                livelinessInterval = .seconds(seconds)
             }
-            propletID = id
+            if let seconds = try reader.seconds("PROPLET_METRICS_INTERVAL", in: Self.intervalSecondsRange) {
+                metricsInterval = .seconds(seconds)
+            }
+            runnerPath = reader.string("PROPLET_RUNNER_PATH")
+        } catch {
+            throw .invalidEnvironment(variable: error.variable, expected: error.expected, got: error.value)
         }
-        propletName = value("PROPLET_NAME")
-        stateDirectory = value("PROPLET_STATE_DIR") ?? stateDirectory
         do {
             registry = try ModuleFetcherConfiguration(environment: environment, stateDirectory: stateDirectory)
         } catch {
             throw .invalidEnvironment(variable: error.variable, expected: error.accepted, got: error.value)
         }
-        if let flag = value("PROPLET_ENABLE_MONITORING") {
-            monitoringEnabled = try Self.boolean("PROPLET_ENABLE_MONITORING", flag)
-        }
-        if let text = value("PROPLET_LIVELINESS_INTERVAL") {
-            livelinessInterval = try Self.seconds("PROPLET_LIVELINESS_INTERVAL", text)
-        }
-        if let text = value("PROPLET_METRICS_INTERVAL") {
-            metricsInterval = try Self.seconds("PROPLET_METRICS_INTERVAL", text)
-        }
-        runnerPath = value("PROPLET_RUNNER_PATH")
+        let value: (String) -> String? = { EnvironmentParser(environment).string($0) }
         if let text = value("PROPLET_WASM_RUNTIME") {
             guard let kind = WasmRuntimeKind(rawValue: text.lowercased()) else {
                 throw .invalidEnvironment(variable: "PROPLET_WASM_RUNTIME", expected: "wasmkit or wasmtime", got: text)
@@ -170,46 +151,6 @@ public struct PropletConfiguration: Sendable, Hashable {
             }
         }
         return limits
-    }
-
-    /// Parses `true/false/1/0/yes/no` (any case).
-    static func boolean(_ variable: String, _ text: String) throws(PropletError) -> Bool {
-        switch text.lowercased() {
-        case "true", "1", "yes": return true
-        case "false", "0", "no": return false
-        default:
-            throw .invalidEnvironment(variable: variable, expected: "true, false, 1, 0, yes or no", got: text)
-        }
-    }
-
-    /// Parses whole seconds, `10` or `10s`, within `intervalSecondsRange`.
-    static func seconds(_ variable: String, _ text: String) throws(PropletError) -> Duration {
-        let digits = text.hasSuffix("s") ? String(text.dropLast()) : text
-        let range = intervalSecondsRange
-        guard !digits.isEmpty, digits.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let number = Int(digits),
-            range.contains(number)
-        else {
-            throw .invalidEnvironment(
-                variable: variable,
-                expected: "whole seconds from \(range.lowerBound) to \(range.upperBound), like 10 or 10s",
-                got: text
-            )
-        }
-        return .seconds(number)
-    }
-
-    /// Checks a domain or channel id: one MQTT topic level without wildcards.
-    static func topicLevel(_ variable: String, _ text: String?) throws(PropletError) -> String? {
-        guard let text else { return nil }
-        let bad = text.unicodeScalars.contains { $0 == "/" || $0 == "+" || $0 == "#" || $0.value < 0x20 }
-        guard !bad else {
-            throw .invalidEnvironment(
-                variable: variable,
-                expected: "one topic level without '/', '+', '#' or control characters",
-                got: text
-            )
-        }
-        return text
     }
 }
 

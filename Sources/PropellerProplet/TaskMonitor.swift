@@ -106,9 +106,6 @@ package actor TaskMonitor {
         return (sample, final)
     }
 
-    /// Samples taken so far that are in the history window.
-    package var historyCount: Int { history.count }
-
     private func record(_ metrics: ProcessMetrics) -> TaskSample {
         lifetime.add(metrics)
         var aggregated: AggregatedMetrics?

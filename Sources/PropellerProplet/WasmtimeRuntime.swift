@@ -67,7 +67,30 @@ package struct WasmtimeRuntime: TaskRuntime {
                 reason: "`\(path) --version` did not print a Wasmtime version"
             )
         }
-        return Self(path: path, version: String(words[1]).trimmingWhitespace, stateDirectory: stateDirectory)
+        let runtime = Self(path: path, version: String(words[1]).trimmingWhitespace, stateDirectory: stateDirectory)
+        runtime.killOrphans()
+        return runtime
+    }
+
+    /// Ends Wasmtime task processes a previous proplet on this state directory left behind (it was
+    /// SIGKILLed): processes re-parented to init whose command line runs a module from this cache.
+    /// Unlike `propeller-wasm`, the Wasmtime CLI does not watch its parent, so a dead proplet's daemons
+    /// keep running until the next start of a proplet on the same state directory (or its cgroup is
+    /// killed, as systemd does).
+    func killOrphans() {
+        let marker = Array("\(cacheDirectory)/".utf8)
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return }
+        for entry in entries {
+            guard let pid = Int32(entry), pid != getpid(),
+                let stat = try? HostFile.read("/proc/\(pid)/stat"),
+                let close = stat.lastIndex(of: UInt8(ascii: ")")),
+                let fields = Optional(stat[(close + 2)...].split(separator: UInt8(ascii: " "))), fields.count > 1,
+                String(decoding: fields[1], as: UTF8.self) == "1",
+                let commandLine = try? HostFile.read("/proc/\(pid)/cmdline"),
+                commandLine.split(separator: 0).contains(where: { $0.starts(with: marker) })
+            else { continue }
+            kill(pid, SIGKILL)
+        }
     }
 
     package func launch(

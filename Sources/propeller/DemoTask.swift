@@ -13,7 +13,8 @@ struct DemoTask {
                 description: "demo module \(modulePath) not found; run from the repository root or pass --demo-module"
             )
         }
-        let task = try await client.send(
+        let task = try await client.fetch(
+            WasmTask.self,
             "POST",
             "tasks",
             body: .object([
@@ -23,29 +24,30 @@ struct DemoTask {
                 "monitoring_profile": .string("intensive"),
             ])
         )
-        let id = task["id"]?.text ?? ""
+        let id = task.id
         try await startWhenAPropletIsLive(id, signals: signals)
         say("demo task \(id) started (profile intensive); samples as they arrive:")
-        var lastTimestamp = ""
+        var lastTimestamp: Timestamp?
         while !(await signals.wait(for: .milliseconds(500))) {
             guard
-                let page = try? await client.send(
+                let page = try? await client.fetch(
+                    TaskMetricsPage.self,
                     "GET",
                     "tasks/\(id)/metrics",
                     query: ["order": "desc", "limit": "5"]
                 )
             else { continue }
-            let fresh = page["metrics"]?.elements.reversed().filter { ($0["timestamp"]?.text ?? "") > lastTimestamp }
-            for sample in fresh ?? [] {
-                lastTimestamp = sample["timestamp"]?.text ?? lastTimestamp
-                let metrics = sample["metrics"]
-                let cpu = metrics?["cpu_percent"]?.doubleValue.map { String(format: "%5.1f", $0) } ?? "-"
+            let fresh = page.metrics.reversed().filter { sample in lastTimestamp.map { sample.timestamp > $0 } ?? true }
+            for sample in fresh {
+                lastTimestamp = sample.timestamp
+                let metrics = sample.metrics
+                let cpu = metrics.cpuPercent.map { String(format: "%5.1f", $0) } ?? "-"
                 say(
-                    "\(lastTimestamp)  cpu \(cpu)%  memory \(Table.bytes(metrics?["memory_bytes"]?.doubleValue))"
-                        + "  threads \(metrics?["thread_count"]?.text ?? "-")"
-                        + "  fds \(metrics?["file_descriptor_count"]?.text ?? "-")"
-                        + "  uptime \(metrics?["uptime_seconds"]?.text ?? "-")s"
-                        + "  samples \(sample["aggregated"]?["sample_count"]?.text ?? "-")"
+                    "\(sample.timestamp.rfc3339)  cpu \(cpu)%  memory \(Table.bytes(metrics.memoryBytes.map(Double.init)))"
+                        + "  threads \(metrics.threadCount.map(String.init) ?? "-")"
+                        + "  fds \(metrics.fileDescriptorCount.map(String.init) ?? "-")"
+                        + "  uptime \(metrics.uptimeSeconds.map(String.init) ?? "-")s"
+                        + "  samples \(sample.aggregated.map { String($0.sampleCount) } ?? "-")"
                 )
             }
         }

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import Logging
-import PropellerMQTT
 import PropellerManager
 
 /// `propeller manager`: the REST API, ingestion, liveness and retention in one process.
@@ -31,53 +30,6 @@ struct ManagerCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError(error.description)
         }
-        let store: any Store
-        switch configuration.storage {
-        case .sqlite: store = try SQLiteStore(path: configuration.databasePath, logger: logger)
-        case .memory: store = InMemoryStore()
-        }
-        var mqtt = MQTTConfiguration(
-            url: configuration.mqttURL,
-            clientID: configuration.effectiveMQTTClientID,
-            username: configuration.mqttUsername,
-            password: configuration.mqttPassword
-        )
-        mqtt.caFile = configuration.mqttCAFile
-        mqtt.certificateFile = configuration.mqttCertificateFile
-        mqtt.keyFile = configuration.mqttKeyFile
-        // A persistent session: the broker queues what proplets publish while the manager is away.
-        mqtt.cleanSession = false
-        let client = try MQTTClient(configuration: mqtt, logger: logger)
-        logger.info(
-            "manager starting",
-            metadata: [
-                "mqtt.url": "\(configuration.mqttURL)", "storage": "\(configuration.storage.rawValue)",
-                "db.path": "\(configuration.storage == .sqlite ? configuration.databasePath : "-")",
-            ]
-        )
-        // Connect only once ingestion has subscribed: with a persistent session the broker delivers what it
-        // queued while the manager was away right after CONNACK, and those messages need a subscriber.
-        // The connection keeps retrying in the background, so the API works before the broker is reachable.
-        let app = try buildApplication(
-            configuration: configuration,
-            store: store,
-            pubsub: client,
-            logger: logger,
-            onSubscribed: {
-                do {
-                    try await client.connect(waitForConnection: false)
-                } catch {
-                    logger.error("cannot start the MQTT connection", metadata: ["error": "\(error)"])
-                }
-            }
-        )
-        do {
-            try await app.runService()
-        } catch {
-            await client.disconnect()
-            throw error
-        }
-        await client.disconnect()
-        logger.info("manager stopped")
+        try await ManagerApplication.run(configuration: configuration, logger: logger)
     }
 }

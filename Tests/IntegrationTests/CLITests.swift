@@ -74,7 +74,7 @@ struct CLITests {
             let proplets = try await cli(["proplet", "list"], stack)
             #expect(proplets.status == 0 && proplets.stdout.contains("true"), "\(proplets.stdout)\(proplets.stderr)")
             let (_, page) = try await stack.request("GET", "/proplets")
-            let propletID = try #require(page["proplets"]?.elements.first?["id"]?.stringValue)
+            let propletID = try #require(try page.decoded(as: PropletPage.self).proplets.first?.id)
             let proplet = try await cli(["proplet", "get", propletID], stack)
             #expect(proplet.status == 0 && proplet.stdout.contains(propletID))
             let propletMetrics = try await cli(["proplet", "metrics", propletID], stack)

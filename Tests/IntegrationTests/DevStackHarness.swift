@@ -95,7 +95,7 @@ private func waitUntilReady(_ stack: DevStack) async throws {
     while ContinuousClock.now < deadline {
         guard stack.process.isRunning else { throw HarnessError("propeller dev exited early:\n\(stack.log)") }
         if let (status, page) = try? await stack.request("GET", "/proplets"), status == 200,
-            page["proplets"]?.elements.contains(where: { $0["alive"] == .bool(true) }) == true
+            (try? page.decoded(as: PropletPage.self))?.proplets.contains(where: \.alive) == true
         {
             return
         }

@@ -5,10 +5,11 @@ import Testing
 
 @Suite("Tasks from image_url through a real registry, manager and proplet", .timeLimit(.minutes(5)))
 struct ImageURLTests {
-    private func waitForEnd(_ stack: DevStack, _ id: String) async throws -> JSONValue {
+    private func waitForEnd(_ stack: DevStack, _ id: String) async throws -> WasmTask {
         for _ in 0..<150 {
-            let (_, task) = try await stack.request("GET", "/tasks/\(id)")
-            if let state = task["state"]?.stringValue, TaskState(rawValue: state)?.isFinished == true { return task }
+            let (_, body) = try await stack.request("GET", "/tasks/\(id)")
+            let task = try body.decoded(as: WasmTask.self)
+            if task.state.isFinished { return task }
             try await Task.sleep(for: .milliseconds(100))
         }
         throw HarnessError("task \(id) did not finish")
@@ -32,14 +33,14 @@ struct ImageURLTests {
                         body: #"{"name":"add","image_url":"\#(reference)","inputs":[40,2]}"#
                     )
                     #expect(created == 201)
-                    let id = try #require(task["id"]?.stringValue)
+                    let id = try task.decoded(as: WasmTask.self).id
                     let (started, _) = try await stack.request("POST", "/tasks/\(id)/start", body: "{}")
                     #expect(started == 200)
                     let done = try await waitForEnd(stack, id)
-                    #expect(done["state"]?.stringValue == "completed", "run \(run): \(done)")
-                    #expect(done["results"]?.stringValue == "42")
+                    #expect(done.state == .completed, "run \(run): \(done)")
+                    #expect(done.results == "42")
                     let (_, samples) = try await stack.request("GET", "/tasks/\(id)/metrics")
-                    #expect(samples["metrics"]?.elements.isEmpty == false, "run \(run) has its final sample")
+                    #expect(try samples.decoded(as: TaskMetricsPage.self).metrics.isEmpty == false, "run \(run) has its final sample")
                 }
                 #expect(registry.blobGETs(repository: "examples/add") == 1, "the second run is served from the cache")
 
@@ -49,11 +50,11 @@ struct ImageURLTests {
                     "/tasks",
                     body: #"{"name":"add","image_url":"\#(missing)","inputs":[1,2]}"#
                 )
-                let id = try #require(task["id"]?.stringValue)
+                let id = try task.decoded(as: WasmTask.self).id
                 _ = try await stack.request("POST", "/tasks/\(id)/start", body: "{}")
                 let failed = try await waitForEnd(stack, id)
-                #expect(failed["state"]?.stringValue == "failed")
-                #expect(failed["error"]?.stringValue?.contains("examples/nothing") == true, "\(failed)")
+                #expect(failed.state == .failed)
+                #expect(failed.error?.contains("examples/nothing") == true, "\(failed)")
             }
         }
     }

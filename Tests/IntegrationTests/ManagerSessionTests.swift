@@ -47,7 +47,7 @@ struct ManagerSessionTests {
             request.httpBody = Data(#"{"name":"add","file":"AGFzbQEAAAA="}"#.utf8)
             let (body, _) = try await URLSession.shared.data(for: request)
             let task = try JSONDecoder().decode(JSONValue.self, from: body)
-            let taskID = try #require(task["id"]?.stringValue)
+            let taskID = try task.decoded(as: WasmTask.self).id
             try await Task.sleep(for: .milliseconds(500))  // the session and its subscription exist
             await first.terminate()
 
@@ -68,10 +68,10 @@ struct ManagerSessionTests {
 
             let second = try ServiceProcess(["manager"], environment: environment, directory: directory)
             try await waitForHealth(base, second)
-            var total: Int64 = 0
+            var total = 0
             for _ in 0..<50 {
                 let (_, page) = try await get("\(base)/tasks/\(taskID)/metrics")
-                if case .integer(let count)? = page["total"] { total = count }
+                if let page = try? page.decoded(as: TaskMetricsPage.self) { total = page.total }
                 if total >= 1 { break }
                 try await Task.sleep(for: .milliseconds(100))
             }

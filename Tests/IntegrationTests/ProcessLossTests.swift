@@ -72,7 +72,7 @@ struct ProcessLossTests {
             defer { _ = (manager, proplet) }
             try await eventually("a live proplet", within: 30) {
                 let (_, page) = try await request("GET", "\(base)/proplets")
-                return page["proplets"]?.elements.first?["alive"] == .bool(true)
+                return try page.decoded(as: PropletPage.self).proplets.first?.alive == true
             }
             let demo = try String(
                 contentsOf: repositoryRoot.appendingPathComponent("Examples/demo.wat"),
@@ -85,12 +85,12 @@ struct ProcessLossTests {
                 body: #"{"name":"_start","daemon":true,"monitoring_profile":"intensive","file":"\#(file)"}"#
             )
             #expect(created == 201)
-            let id = try #require(task["id"]?.stringValue)
+            let id = try task.decoded(as: WasmTask.self).id
             let (started, _) = try await request("POST", "\(base)/tasks/\(id)/start", body: "{}")
             #expect(started == 200)
             try await eventually("samples of the running daemon", within: 20) {
                 let (_, page) = try await request("GET", "\(base)/tasks/\(id)/metrics")
-                return (page["total"].flatMap { if case .integer(let n) = $0 { n } else { nil } } ?? 0) >= 2
+                return try page.decoded(as: TaskMetricsPage.self).total >= 2
             }
             let runners = descendants(of: proplet.pid)
             #expect(!runners.isEmpty, "the task runs in a child process of the proplet")
@@ -100,11 +100,11 @@ struct ProcessLossTests {
             }
             try await eventually("the proplet marked not alive", within: 10) {
                 let (_, page) = try await request("GET", "\(base)/proplets")
-                return page["proplets"]?.elements.first?["alive"] == .bool(false)
+                return try page.decoded(as: PropletPage.self).proplets.first?.alive == false
             }
             try await eventually("the task failed with proplet lost", within: 10) {
-                let (_, task) = try await request("GET", "\(base)/tasks/\(id)")
-                return task["state"]?.stringValue == "failed" && task["error"]?.stringValue == "proplet lost"
+                let task = try await request("GET", "\(base)/tasks/\(id)").1.decoded(as: WasmTask.self)
+                return task.state == .failed && task.error == "proplet lost"
             }
             await manager.terminate()
         }

@@ -58,7 +58,7 @@ struct READMETourTests {
                 body: #"{"name":"_start","daemon":true,"file":"\#(Data(wasm).base64EncodedString())"}"#
             )
             #expect(created == 201)
-            let id = try #require(task["id"]?.stringValue)
+            let id = try task.decoded(as: WasmTask.self).id
             let (started, _) = try await stack.request("POST", "/tasks/\(id)/start", body: "{}")
             #expect(started == 200)
         }

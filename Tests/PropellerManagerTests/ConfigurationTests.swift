@@ -31,7 +31,6 @@ struct ConfigurationTests {
         #expect(configuration.httpHost == "0.0.0.0")
         #expect(configuration.httpPort == 0)
         #expect(configuration.mqttURL == "tcp://broker:1884")
-        #expect(MQTTAddress(configuration.mqttURL) == MQTTAddress("mqtt://broker:1884"))
         #expect(configuration.mqttUsername == "u")
         #expect(configuration.mqttPassword == "p")
         #expect(configuration.topics.base == "m/d1/c/c1/")
@@ -48,7 +47,7 @@ struct ConfigurationTests {
         arguments: [
             ("MANAGER_HTTP_PORT", "http", "integer"), ("MANAGER_HTTP_PORT", "70000", "65535"),
             ("PROPELLER_MQTT_URL", "http://x", "mqtt://"), ("PROPELLER_MQTT_URL", "mqtt://x:0", "port"),
-            ("MANAGER_STORAGE", "postgres", "sqlite or memory"), ("MANAGER_PROPLET_TIMEOUT", "30m", "30s"),
+            ("MANAGER_STORAGE", "postgres", "sqlite or memory"), ("MANAGER_PROPLET_TIMEOUT", "30m", "10s"),
             ("MANAGER_PROPLET_TIMEOUT", "0", "seconds"), ("PROPELLER_DOMAIN_ID", "a/b", "'/'"),
             ("MANAGER_RETENTION_MAX_SAMPLES", "-1", "integer"),
         ]
@@ -60,5 +59,14 @@ struct ConfigurationTests {
             let message = String(describing: error)
             return message.contains(variable) && message.contains(value) && message.contains(accepted)
         }
+    }
+}
+
+@Suite("Configuration: the shared broker URL")
+struct SharedBrokerURLTests {
+    @Test("the manager accepts the same broker URL schemes as the proplet", arguments: ["mqtt", "tcp", "mqtts", "ssl"])
+    func schemes(scheme: String) throws {
+        let url = "\(scheme)://broker:1884"
+        #expect(try ManagerConfiguration(environment: ["PROPELLER_MQTT_URL": url]).mqttURL == url)
     }
 }

@@ -11,13 +11,15 @@ struct IngestionTests {
     func withIngestion(_ manager: TestManager, _ body: () async throws -> Void) async throws {
         let (ready, readyContinuation) = AsyncStream<Void>.makeStream()
         let service = IngestionService(
-            lifecycle: manager.components.lifecycle,
+            tasks: manager.components.tasks,
             registry: manager.components.registry,
+            store: manager.store,
+            metrics: manager.components.metrics,
             pubsub: manager.pubsub,
             topics: manager.topics,
             batchSize: 50,
             flushInterval: .milliseconds(5),
-            logger: manager.components.lifecycle.logger,
+            logger: manager.components.logger,
             onSubscribed: { readyContinuation.yield() }
         )
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -117,8 +119,8 @@ struct IngestionTests {
             try await eventually { (try? await manager.store.proplet(id: "p1"))?.alive == true }
             #expect(try await manager.store.proplet(id: "p1")?.name == "edge")
 
-            let task = try await manager.components.lifecycle.create(try TaskRequest(json: Data(taskBody().utf8)))
-            _ = try await manager.components.lifecycle.start(id: task.id, propletID: nil)
+            let task = try await manager.components.tasks.create(try TaskRequest(json: Data(taskBody().utf8)))
+            _ = try await manager.components.tasks.start(id: task.id, propletID: nil)
             try await manager.pubsub.publish(
                 manager.topics.topic(.propletTaskMetrics),
                 json: sample(task.id, second: 1, cpu: 55),
@@ -191,9 +193,9 @@ struct IngestionTests {
         try await registry.heartbeat(
             PropletHeartbeat(propletID: "p2", status: .alive, runningTasks: 0, timestamp: .now())
         )
-        let lifecycle = manager.components.lifecycle
-        let task = try await lifecycle.create(try TaskRequest(json: Data(taskBody().utf8)))
-        _ = try await lifecycle.start(id: task.id, propletID: "p1")
+        let tasks = manager.components.tasks
+        let task = try await tasks.create(try TaskRequest(json: Data(taskBody().utf8)))
+        _ = try await tasks.start(id: task.id, propletID: "p1")
 
         manager.time.advance(seconds: 20)
         try await registry.heartbeat(
@@ -223,9 +225,9 @@ struct IngestionTests {
         try await registry.heartbeat(
             PropletHeartbeat(propletID: "p1", status: .alive, runningTasks: 1, timestamp: .now())
         )
-        let lifecycle = manager.components.lifecycle
-        let task = try await lifecycle.create(try TaskRequest(json: Data(taskBody(extra: #""daemon": true"#).utf8)))
-        _ = try await lifecycle.start(id: task.id, propletID: nil)
+        let tasks = manager.components.tasks
+        let task = try await tasks.create(try TaskRequest(json: Data(taskBody(extra: #""daemon": true"#).utf8)))
+        _ = try await tasks.start(id: task.id, propletID: nil)
         try await registry.heartbeat(
             PropletHeartbeat(propletID: "p1", status: .offline, runningTasks: 0, timestamp: .now())
         )
@@ -237,14 +239,14 @@ struct IngestionTests {
     func foreignResults() async throws {
         let manager = TestManager()
         try await manager.addProplet(id: "p1")
-        let lifecycle = manager.components.lifecycle
-        let task = try await lifecycle.create(try TaskRequest(json: Data(taskBody().utf8)))
-        _ = try await lifecycle.start(id: task.id, propletID: "p1")
-        #expect(try await !lifecycle.apply(TaskResult(taskID: task.id, propletID: "p2", state: .completed)))
+        let tasks = manager.components.tasks
+        let task = try await tasks.create(try TaskRequest(json: Data(taskBody().utf8)))
+        _ = try await tasks.start(id: task.id, propletID: "p1")
+        #expect(try await !tasks.apply(TaskResult(taskID: task.id, propletID: "p2", state: .completed)).isApplied)
         #expect(
-            try await !lifecycle.apply(
+            try await !tasks.apply(
                 TaskResult(taskID: UUID().uuidString.lowercased(), propletID: "p1", state: .failed)
-            )
+            ).isApplied
         )
         #expect(try await manager.store.task(id: task.id)?.state == .running)
     }
@@ -276,7 +278,7 @@ struct RestartLivenessTests {
             runningTasks: 1,
             metadata: nil
         )
-        await store.upsertProplet(stale)
+        try await store.seed(stale)
         let manager = TestManager(store: store) { $0.propletTimeoutSeconds = 30 }
         #expect(try await manager.components.registry.sweep().isEmpty)
         manager.time.advance(seconds: 29)

@@ -107,7 +107,8 @@ struct ManagerProcessTests {
                 try await Self.eventually("the proplet to be alive") {
                     try await proplet.register()
                     let response = try await Self.get(base, "/proplets/\(proplet.id)")
-                    return response.status == 200 && response.json?["alive"] as? Bool == true
+                    guard response.status == 200 else { return false }
+                    return try response.decoded(as: Proplet.self).alive
                 }
                 let created = try await HTTPTestClient.request(
                     base.appendingPathComponent("tasks"),
@@ -115,7 +116,7 @@ struct ManagerProcessTests {
                     json: #"{"name": "add", "file": "AGFzbQEAAAA=", "monitoring_profile": "intensive"}"#
                 )
                 #expect(created.status == 201)
-                taskID = try #require(created.json?["id"] as? String)
+                taskID = try created.decoded(as: WasmTask.self).id
                 #expect(created.headers["location"] == "/tasks/\(taskID)")
 
                 let started = try await HTTPTestClient.request(
@@ -175,18 +176,18 @@ struct ManagerProcessTests {
                 )
                 try await proplet.client.publish(proplet.topics.topic(.propletResults), json: result, qos: .atLeastOnce)
                 try await Self.eventually("the results") {
-                    try await Self.get(base, "/tasks/\(taskID)/results").json?["state"] as? String == "completed"
+                    try await Self.get(base, "/tasks/\(taskID)/results").decoded(as: TaskResults.self).state == .completed
                 }
-                let results = try #require(try await Self.get(base, "/tasks/\(taskID)/results").json)
-                #expect(results["results"] as? String == "5")
-                #expect(results["exit_code"] as? Int == 0)
+                let results = try await Self.get(base, "/tasks/\(taskID)/results").decoded(as: TaskResults.self)
+                #expect(results.results == "5")
+                #expect(results.exitCode == 0)
                 try await Self.eventually("five stored samples") {
-                    try await Self.get(base, "/tasks/\(taskID)/metrics").json?["total"] as? Int == 5
+                    try await Self.get(base, "/tasks/\(taskID)/metrics").decoded(as: TaskMetricsPage.self).total == 5
                 }
-                let metrics = try #require(try await Self.get(base, "/tasks/\(taskID)/metrics?order=desc").json)
-                let aggregated = try #require(metrics["aggregated"] as? [String: Any])
-                #expect(aggregated["sample_count"] as? Int == 5)
-                #expect(aggregated["max_cpu_usage"] as? Double == 50)
+                let metrics = try await Self.get(base, "/tasks/\(taskID)/metrics?order=desc").decoded(as: TaskMetricsPage.self)
+                let aggregated = try #require(metrics.aggregated)
+                #expect(aggregated.sampleCount == 5)
+                #expect(aggregated.maxCPUUsage == 50)
                 let exposition = try await Self.get(base, "/metrics").text
                 #expect(exposition.contains(#"propeller_ingest_messages_dropped_total{reason="undecodable"} 1"#))
                 #expect(!exposition.contains(#"propeller_task_cpu_percent{task_id="\#(taskID)""#))
@@ -197,7 +198,7 @@ struct ManagerProcessTests {
                     method: "POST",
                     json: #"{"name": "_start", "file": "AGFzbQEAAAA=", "daemon": true}"#
                 )
-                lostTaskID = try #require(second.json?["id"] as? String)
+                lostTaskID = try second.decoded(as: WasmTask.self).id
                 try await proplet.heartbeat()
                 let secondStart = try await HTTPTestClient.request(
                     base.appendingPathComponent("tasks/\(lostTaskID)/start"),
@@ -206,10 +207,10 @@ struct ManagerProcessTests {
                 )
                 #expect(secondStart.status == 200)
                 try await Self.eventually("proplet lost", timeout: .seconds(15)) {
-                    let task = try await Self.get(base, "/tasks/\(lostTaskID)").json
-                    return task?["state"] as? String == "failed" && task?["error"] as? String == "proplet lost"
+                    let task = try await Self.get(base, "/tasks/\(lostTaskID)").decoded(as: WasmTask.self)
+                    return task.state == .failed && task.error == "proplet lost"
                 }
-                #expect(try await Self.get(base, "/proplets/\(proplet.id)").json?["alive"] as? Bool == false)
+                #expect(try await Self.get(base, "/proplets/\(proplet.id)").decoded(as: Proplet.self).alive == false)
             } catch {
                 Issue.record("manager log:\n\(manager.log)")
                 await manager.stop()
@@ -219,13 +220,12 @@ struct ManagerProcessTests {
 
             // Restart on the same SQLite file: tasks, proplets and samples are still there.
             try await withManager(environment: environment) { base in
-                let task = try #require(try await Self.get(base, "/tasks/\(taskID)").json)
-                #expect(task["state"] as? String == "completed")
-                #expect(task["results"] as? String == "5")
-                #expect(try await Self.get(base, "/tasks/\(lostTaskID)").json?["error"] as? String == "proplet lost")
-                #expect(try await Self.get(base, "/tasks/\(taskID)/metrics").json?["total"] as? Int == 5)
-                let proplets = try #require(try await Self.get(base, "/proplets").json)
-                #expect(proplets["total"] as? Int == 1)
+                let task = try await Self.get(base, "/tasks/\(taskID)").decoded(as: WasmTask.self)
+                #expect(task.state == .completed)
+                #expect(task.results == "5")
+                #expect(try await Self.get(base, "/tasks/\(lostTaskID)").decoded(as: WasmTask.self).error == "proplet lost")
+                #expect(try await Self.get(base, "/tasks/\(taskID)/metrics").decoded(as: TaskMetricsPage.self).total == 5)
+                #expect(try await Self.get(base, "/proplets").decoded(as: PropletPage.self).total == 1)
             }
             await proplet.client.disconnect()
         }
@@ -241,5 +241,12 @@ struct ManagerProcessTests {
             #expect(status != 0)
             #expect(log.contains("MANAGER_PROPLET_TIMEOUT"))
         }
+    }
+}
+
+extension HTTPTestClient.Response {
+    /// The body decoded as one of the API's response types.
+    func decoded<T: Decodable>(as type: T.Type) throws -> T {
+        try WireCoding.decode(type, from: body)
     }
 }

@@ -84,7 +84,7 @@ struct PrometheusTests {
                 aggregated: nil,
                 timestamp: TestManager.epoch
             )
-            let name = try #require(await manager.components.lifecycle.runningName(taskID: task.id))
+            let name = try #require(await manager.components.metrics.runningName(taskID: task.id) { id in try? await manager.store.task(id: id) })
             manager.components.metrics.updateTask(id: task.id, name: name, sample: sample)
             manager.components.metrics.updateProplet(
                 PropletSample(
@@ -114,7 +114,7 @@ struct PrometheusTests {
                 #expect(parsed.contains { $0.hasPrefix("propeller_http_request_duration_seconds_count{") })
             }
 
-            try await manager.components.lifecycle.apply(
+            try await manager.components.tasks.apply(
                 TaskResult(taskID: task.id, propletID: "p1", state: .completed)
             )
             let after = String(buffer: try await client.send("/metrics", .get).body)

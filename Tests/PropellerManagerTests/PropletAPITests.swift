@@ -54,7 +54,7 @@ struct PropletAPITests {
             let busy = try await client.send("/proplets/p1", .delete)
             #expect(busy.status == .conflict)
             #expect(busy.errorMessage?.contains("running") == true)
-            try await manager.components.lifecycle.apply(
+            try await manager.components.tasks.apply(
                 TaskResult(taskID: task.id, propletID: "p1", state: .completed)
             )
             #expect(try await client.send("/proplets/p1", .delete).status == .noContent)

@@ -260,7 +260,7 @@ struct TaskAPITests {
                     == StopCommand(id: task.id, propletID: "p1")
             )
 
-            try await manager.components.lifecycle.apply(TaskResult(taskID: task.id, propletID: "p1", state: .stopped))
+            try await manager.components.tasks.apply(TaskResult(taskID: task.id, propletID: "p1", state: .stopped))
             let results = try await client.send("/tasks/\(task.id)/results", .get)
             #expect(results.status == .ok)
             #expect(
@@ -282,7 +282,7 @@ struct TaskAPITests {
             let running = try await client.send("/tasks/\(task.id)", .delete)
             #expect(running.status == .conflict)
             #expect(running.errorMessage?.contains("running") == true)
-            try await manager.components.lifecycle.apply(
+            try await manager.components.tasks.apply(
                 TaskResult(taskID: task.id, propletID: "p1", state: .completed, results: "3", exitCode: 0)
             )
             #expect(try await client.send("/tasks/\(task.id)", .delete).status == .noContent)

@@ -93,27 +93,3 @@ struct LifetimeAggregateTests {
         #expect(aggregate.sampleCount == 1)
     }
 }
-
-/// Percentiles by linear interpolation between the nearest ranks.
-@Suite("Percentile")
-struct PercentileTests {
-    @Test(
-        "known percentiles of small sets",
-        arguments: [
-            (50.0, [1.0, 2, 3, 4], 2.5), (0, [1, 2, 3, 4], 1), (100, [1, 2, 3, 4], 4), (95, [1, 2, 3, 4], 3.85),
-            (95, [7], 7), (50, [1, 2, 3], 2), (25, [10, 20, 30, 40, 50], 20),
-        ]
-    )
-    func known(p: Double, values: [Double], expected: Double) throws {
-        let value = try #require(Percentile.value(p, of: values))
-        #expect(abs(value - expected) < 1e-12)
-    }
-
-    @Test(
-        "an empty set or a p outside 0…100 has no percentile",
-        arguments: [(50.0, [Double]()), (-1, [1]), (101, [1]), (.nan, [1])]
-    )
-    func undefined(p: Double, values: [Double]) {
-        #expect(Percentile.value(p, of: values) == nil)
-    }
-}

@@ -34,22 +34,6 @@ struct ProcessSamplerAccuracyTests {
         #expect(abs(sampler.lastCPUSeconds - cpuEnd) <= 0.10 * cpuEnd)
     }
 
-    @Test("the final CPU% computed from a total CPU time agrees with a regular sample of the same stretch")
-    func finalCPUPercent() async throws {
-        let program = try ProbeProgram.compile()
-        defer { program.remove() }
-        let probe = try Probe(program)
-        try probe.command("spin 1")
-        let sampler = try ProcessSampler(pid: probe.pid)
-        #expect(sampler.finalCPUPercent(totalCPUSeconds: sampler.lastCPUSeconds - 1) == 0)
-        try await Task.sleep(for: .milliseconds(1000))
-        let total = try probe.cpuSeconds()
-        let final = sampler.finalCPUPercent(totalCPUSeconds: total)
-        let regular = try #require(try sampler.sample().cpuPercent)
-        #expect(final > 0)
-        #expect(abs(final - regular) <= 0.10 * regular, "final \(final) %, regular sample \(regular) %")
-    }
-
     @Test("an idle child reads under 5 % CPU, from the first sample on")
     func idleChildCPU() async throws {
         let program = try ProbeProgram.compile()

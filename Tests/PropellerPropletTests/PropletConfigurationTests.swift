@@ -118,3 +118,12 @@ struct PropletConfigurationTests {
         #expect(error?.description.contains("identity.json") == true)
     }
 }
+
+@Suite("Proplet configuration: the shared broker URL")
+struct PropletBrokerURLTests {
+    @Test("the proplet accepts the same broker URL schemes as the manager", arguments: ["mqtt", "tcp", "mqtts", "ssl"])
+    func schemes(scheme: String) throws {
+        let url = "\(scheme)://broker:1884"
+        #expect(try PropletConfiguration(environment: ["PROPELLER_MQTT_URL": url]).mqttURL == url)
+    }
+}

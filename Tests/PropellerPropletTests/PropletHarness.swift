@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PropellerCore
+import PropellerTestSupport
 import PropellerMQTT
 import ServiceLifecycle
 import Synchronization

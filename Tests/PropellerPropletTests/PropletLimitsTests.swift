@@ -153,6 +153,41 @@ struct PropletLimitsTests {
         #expect(output.contains(value), "\(output)")
     }
 
+    @Test("a Wasmtime daemon left behind by a SIGKILLed proplet is ended by the next proplet on its state directory")
+    func wasmtimeOrphans() async throws {
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("proplet-orphan-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: state) }
+        let environment = RuntimeUnderTest.wasmtime.environment
+        try await withMosquitto { broker in
+            let orphan: Int32 = try await withProplet(broker: broker, environment: environment, stateDirectory: state) {
+                proplet in
+                try await proplet.start("daemon", fixture: "daemon", name: "_start", daemon: true)
+                let deadline = ContinuousClock.now + .seconds(30)
+                var task: Int32?
+                while task == nil, ContinuousClock.now < deadline {
+                    task = ProcessTable.children(of: proplet.pid).first {
+                        ProcessTable.commandLine(of: $0).contains(" run --allow-precompiled")
+                    }
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+                let pid = try #require(task)
+                kill(proplet.pid, SIGKILL)
+                try await Task.sleep(for: .milliseconds(500))
+                return pid
+            }
+            let alive = { ProcessTable.state(of: orphan).map { $0 != "Z" } ?? false }
+            #expect(alive(), "the Wasmtime process outlived its proplet")
+            try await withProplet(broker: broker, environment: environment, stateDirectory: state) { _ in
+                let deadline = ContinuousClock.now + .seconds(10)
+                while alive(), ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                #expect(!alive(), "the orphan is gone")
+            }
+        }
+    }
+
     private func seconds(of result: TaskResult) throws -> Double {
         let started = try #require(result.startedAt)
         let finished = try #require(result.finishedAt)

@@ -1,5 +1,6 @@
 import Foundation
 import PropellerCore
+import PropellerTestSupport
 import PropellerMQTT
 import Testing
 

@@ -1,5 +1,6 @@
 import Foundation
 import PropellerCore
+import PropellerTestSupport
 import Testing
 
 @testable import PropellerProplet

@@ -1,15 +1,12 @@
 import Hummingbird
 import Logging
 import NIOCore
+import PropellerCore
 
 /// Turns every error into `{"error": "<message>"}` with its status (SPEC §4): `ManagerError` by its
 /// case, Hummingbird's errors by their status, anything else 500 (logged — never the client's fault).
 struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     let logger: Logger
-
-    private struct Body: Encodable {
-        var error: String
-    }
 
     func handle(
         _ request: Request,
@@ -42,6 +39,6 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     static func response(status: Int, message: String) throws -> Response {
-        try JSONBody.response(Body(error: message), status: HTTPResponse.Status(code: status))
+        try JSONBody.response(APIError(error: message), status: HTTPResponse.Status(code: status))
     }
 }

@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import PropellerCore
 import PropellerMQTT
+import ServiceLifecycle
 
 /// The parts of a running manager, wired from one configuration, one store and one PubSub client.
 /// Tests build it directly to drive ingestion and liveness without HTTP.
@@ -11,8 +12,12 @@ public struct ManagerComponents: Sendable {
     public let configuration: ManagerConfiguration
     /// This manager's Prometheus registry and series.
     public let metrics: ManagerMetrics
-    /// Task state changes and scheduling.
-    public let lifecycle: TaskLifecycle
+    /// The store everything reads and changes state through.
+    public let store: any Store
+    /// Chooses the proplet a task starts on.
+    public let scheduler: Scheduler
+    /// Task operations of the API and proplets' results.
+    public let tasks: TaskService
     /// The proplet registry and liveness sweeps.
     public let registry: PropletRegistry
     /// The MQTT ingestion service.
@@ -22,30 +27,46 @@ public struct ManagerComponents: Sendable {
     /// The periodic retention sweep.
     public let retention: RetentionService
 
-    /// Wires every part. `time` is the wall clock used for `last_seen`, task times and liveness.
+    /// The manager's logger.
+    public let logger: Logger
+
+    /// Wires every part. `time` is the wall clock used for `last_seen`, task times and liveness; `clock`
+    /// paces the liveness and retention timers.
     public init(
         configuration: ManagerConfiguration,
         store: any Store,
         pubsub: any PubSub,
         time: any TimeSource = SystemTimeSource(),
+        clock: any Clock<Duration> = ContinuousClock(),
         logger: Logger,
         onSubscribed: @escaping @Sendable () async -> Void = {}
     ) {
         self.configuration = configuration
+        self.store = store
+        self.logger = logger
         metrics = ManagerMetrics()
-        lifecycle = TaskLifecycle(
+        scheduler = Scheduler(store: store, logger: logger)
+        tasks = TaskService(
             store: store,
+            scheduler: scheduler,
             pubsub: pubsub,
             topics: configuration.topics,
-            lock: AsyncLock(),
             metrics: metrics,
             time: time,
             logger: logger
         )
-        registry = PropletRegistry(lifecycle: lifecycle, timeoutSeconds: configuration.propletTimeoutSeconds)
+        registry = PropletRegistry(
+            store: store,
+            metrics: metrics,
+            time: time,
+            timeoutSeconds: configuration.propletTimeoutSeconds,
+            logger: logger
+        )
         ingestion = IngestionService(
-            lifecycle: lifecycle,
+            tasks: tasks,
             registry: registry,
+            store: store,
+            metrics: metrics,
             pubsub: pubsub,
             topics: configuration.topics,
             batchSize: configuration.ingestBatchSize,
@@ -56,12 +77,14 @@ public struct ManagerComponents: Sendable {
         liveness = LivenessService(
             registry: registry,
             interval: .seconds(configuration.livenessCheckIntervalSeconds),
+            clock: clock,
             logger: logger
         )
         retention = RetentionService(
             store: store,
             policy: configuration.retention,
             interval: .seconds(configuration.retentionIntervalSeconds),
+            clock: clock,
             time: time,
             logger: logger
         )
@@ -72,9 +95,9 @@ public struct ManagerComponents: Sendable {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: HTTPMetricsMiddleware(metrics: metrics))
         router.add(middleware: LogRequestsMiddleware(.info))
-        router.add(middleware: JSONErrorMiddleware(logger: lifecycle.logger))
+        router.add(middleware: JSONErrorMiddleware(logger: logger))
         router.add(middleware: BearerAuthMiddleware(tokens: configuration.security.apiTokens))
-        TaskRoutes(lifecycle: lifecycle, maxBodyBytes: configuration.maxBodyBytes).register(on: router)
+        TaskRoutes(tasks: tasks, maxBodyBytes: configuration.maxBodyBytes).register(on: router)
         PropletRoutes(registry: registry).register(on: router)
         SystemRoutes(metrics: metrics).register(on: router)
         return router
@@ -126,4 +149,86 @@ public func buildApplication(
         },
         logger: logger
     )
+}
+
+/// The whole manager process, wired from its configuration: the store it names (SQLite file or
+/// memory), the MQTT client with a persistent session, the HTTP server and the ingestion, liveness and
+/// retention services in one `ServiceGroup` with graceful shutdown on SIGTERM and SIGINT.
+/// `propeller manager` only parses the environment and calls `run`.
+public enum ManagerApplication {
+    /// The store a configuration names.
+    public static func makeStore(_ configuration: ManagerConfiguration, logger: Logger) throws -> any Store {
+        switch configuration.storage {
+        case .sqlite: try SQLiteStore(path: configuration.databasePath, logger: logger)
+        case .memory: InMemoryStore()
+        }
+    }
+
+    /// The manager's MQTT client: stable client id and a persistent session, so the broker queues what
+    /// proplets publish while the manager is away.
+    public static func makeMQTTClient(_ configuration: ManagerConfiguration, logger: Logger) throws -> MQTTClient {
+        var mqtt = MQTTConfiguration(
+            url: configuration.mqttURL,
+            clientID: configuration.effectiveMQTTClientID,
+            username: configuration.mqttUsername,
+            password: configuration.mqttPassword
+        )
+        mqtt.caFile = configuration.mqttCAFile
+        mqtt.certificateFile = configuration.mqttCertificateFile
+        mqtt.keyFile = configuration.mqttKeyFile
+        mqtt.cleanSession = false
+        return try MQTTClient(configuration: mqtt, logger: logger)
+    }
+
+    /// Runs a manager until SIGTERM or SIGINT: then the server stops accepting, buffered samples are
+    /// written, and the MQTT client disconnects last.
+    ///
+    /// The MQTT connection starts only once ingestion has subscribed: with a persistent session the broker
+    /// delivers what it queued right after CONNACK, and those messages need a subscriber. The connection
+    /// keeps retrying in the background, so the API works before the broker is reachable.
+    public static func run(
+        configuration: ManagerConfiguration,
+        logger: Logger,
+        onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) async throws {
+        let store = try makeStore(configuration, logger: logger)
+        let client = try makeMQTTClient(configuration, logger: logger)
+        logger.info(
+            "manager starting",
+            metadata: [
+                "mqtt.url": "\(configuration.mqttURL)", "storage": "\(configuration.storage.rawValue)",
+                "db.path": "\(configuration.storage == .sqlite ? configuration.databasePath : "-")",
+            ]
+        )
+        let application = try buildApplication(
+            configuration: configuration,
+            store: store,
+            pubsub: client,
+            logger: logger,
+            onListening: onListening,
+            onSubscribed: {
+                do {
+                    try await client.connect(waitForConnection: false)
+                } catch {
+                    logger.error("cannot start the MQTT connection", metadata: ["error": "\(error)"])
+                }
+            }
+        )
+        // The client first: services shut down in reverse order, so it disconnects after ingestion has
+        // written what it buffered.
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [client, application],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        do {
+            try await group.run()
+        } catch {
+            await client.disconnect()
+            throw error
+        }
+        logger.info("manager stopped")
+    }
 }

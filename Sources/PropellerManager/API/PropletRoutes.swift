@@ -5,15 +5,12 @@ import PropellerCore
 struct PropletRoutes<Context: RequestContext> {
     let registry: PropletRegistry
 
-    var store: any Store { registry.store }
-    var lifecycle: TaskLifecycle { registry.lifecycle }
-
     func register(on router: Router<Context>) {
         let proplets = router.group("proplets")
         proplets.get { request, _ in
             let query = try QueryParameters(request, accepted: ["offset", "limit"])
             let page = try query.page()
-            let result = try await lifecycle.guarded("list proplets") { try await store.proplets(page: page) }
+            let result = try await registry.list(page: page)
             return try JSONBody.response(
                 PropletPageBody(offset: page.offset, limit: page.limit, total: result.total, proplets: result.items)
             )
@@ -32,10 +29,12 @@ struct PropletRoutes<Context: RequestContext> {
             let page = try query.page()
             let range = try query.range()
             let order = try query.order()
-            let proplet = try await registry.proplet(id: try context.parameters.require("id"))
-            let result = try await lifecycle.guarded("read proplet samples") {
-                try await store.propletSamples(propletID: proplet.id, range: range, order: order, page: page)
-            }
+            let (proplet, result) = try await registry.samples(
+                id: try context.parameters.require("id"),
+                range: range,
+                order: order,
+                page: page
+            )
             return try JSONBody.response(
                 PropletSamplesBody(
                     propletID: proplet.id,

@@ -4,35 +4,33 @@ import PropellerCore
 
 /// `/tasks`: create, list, read, delete, start, stop, results and samples of tasks (SPEC §4).
 struct TaskRoutes<Context: RequestContext> {
-    let lifecycle: TaskLifecycle
+    let tasks: TaskService
     let maxBodyBytes: Int
 
-    var store: any Store { lifecycle.store }
-
     func register(on router: Router<Context>) {
-        let tasks = router.group("tasks")
-        tasks.post { request, _ in try await create(request) }
-        tasks.get { request, _ in try await list(request) }
-        tasks.get(":id") { request, context in
+        let group = router.group("tasks")
+        group.post { request, _ in try await create(request) }
+        group.get { request, _ in try await list(request) }
+        group.get(":id") { request, context in
             let id = try context.parameters.require("id")
             _ = try QueryParameters(request, accepted: [])
-            return try JSONBody.response(try await lifecycle.task(id: id))
+            return try JSONBody.response(try await tasks.task(id: id))
         }
-        tasks.delete(":id") { request, context in
+        group.delete(":id") { request, context in
             _ = try QueryParameters(request, accepted: [])
-            try await lifecycle.delete(id: try context.parameters.require("id"))
+            try await tasks.delete(id: try context.parameters.require("id"))
             return Response(status: .noContent)
         }
-        tasks.post(":id/start") { request, context in
+        group.post(":id/start") { request, context in
             try await start(request, id: try context.parameters.require("id"))
         }
-        tasks.post(":id/stop") { request, context in
+        group.post(":id/stop") { request, context in
             _ = try QueryParameters(request, accepted: [])
-            return try JSONBody.response(try await lifecycle.stop(id: try context.parameters.require("id")))
+            return try JSONBody.response(try await tasks.stop(id: try context.parameters.require("id")))
         }
-        tasks.get(":id/results") { request, context in
+        group.get(":id/results") { request, context in
             _ = try QueryParameters(request, accepted: [])
-            let task = try await lifecycle.task(id: try context.parameters.require("id"))
+            let task = try await tasks.task(id: try context.parameters.require("id"))
             return try JSONBody.response(
                 ResultsBody(
                     taskID: task.id,
@@ -43,7 +41,7 @@ struct TaskRoutes<Context: RequestContext> {
                 )
             )
         }
-        tasks.get(":id/metrics") { request, context in
+        group.get(":id/metrics") { request, context in
             try await samples(request, id: try context.parameters.require("id"))
         }
     }
@@ -58,7 +56,7 @@ struct TaskRoutes<Context: RequestContext> {
         } catch {
             throw ManagerError.badRequest(error.description)
         }
-        let task = try await lifecycle.create(taskRequest)
+        let task = try await tasks.create(taskRequest)
         return try JSONBody.response(task, status: .created, headers: [.location: "/tasks/\(task.id)"])
     }
 
@@ -66,7 +64,7 @@ struct TaskRoutes<Context: RequestContext> {
         let query = try QueryParameters(request, accepted: ["offset", "limit", "state"])
         let page = try query.page()
         let state = try query.state()
-        let result = try await lifecycle.guarded("list tasks") { try await store.tasks(state: state, page: page) }
+        let result = try await tasks.list(state: state, page: page)
         return try JSONBody.response(
             TaskPageBody(offset: page.offset, limit: page.limit, total: result.total, tasks: result.items)
         )
@@ -79,7 +77,7 @@ struct TaskRoutes<Context: RequestContext> {
         if let body = try await JSONBody.read(&request, limit: maxBodyBytes, allowEmpty: true) {
             propletID = try StartBody.propletID(from: body)
         }
-        return try JSONBody.response(try await lifecycle.start(id: id, propletID: propletID))
+        return try JSONBody.response(try await tasks.start(id: id, propletID: propletID))
     }
 
     private func samples(_ request: Request, id: String) async throws -> Response {
@@ -87,13 +85,7 @@ struct TaskRoutes<Context: RequestContext> {
         let page = try query.page()
         let range = try query.range()
         let order = try query.order()
-        let task = try await lifecycle.task(id: id)
-        let result = try await lifecycle.guarded("read samples") {
-            try await store.taskSamples(taskID: task.id, range: range, order: order, page: page)
-        }
-        let aggregated = try await lifecycle.guarded("aggregate samples") {
-            try await store.taskAggregate(taskID: task.id, range: range)
-        }
+        let (task, result, aggregated) = try await tasks.samples(id: id, range: range, order: order, page: page)
         return try JSONBody.response(
             TaskSamplesBody(
                 taskID: task.id,

@@ -1,24 +1,8 @@
 import PropellerCore
+import PropellerMQTT
 
 /// A configuration value that does not parse: names the variable, what was given and what is accepted.
-public struct ConfigurationError: Error, Sendable, Hashable, CustomStringConvertible {
-    /// The environment variable.
-    public var variable: String
-    /// The rejected value.
-    public var value: String
-    /// What the variable accepts.
-    public var expected: String
-
-    /// Creates the error for `variable`, its rejected `value` and what it accepts.
-    public init(variable: String, value: String, expected: String) {
-        self.variable = variable
-        self.value = value
-        self.expected = expected
-    }
-
-    /// `NAME="value" is invalid: expected …`.
-    public var description: String { "\(variable)=\"\(value)\" is invalid: expected \(expected)" }
-}
+public typealias ConfigurationError = EnvironmentError
 
 extension ManagerConfiguration {
     /// Reads the configuration from environment variables; unset or empty variables keep their defaults.
@@ -26,25 +10,15 @@ extension ManagerConfiguration {
     /// - Throws: `ConfigurationError` for the first value that does not parse.
     public init(environment: [String: String]) throws(ConfigurationError) {
         self.init()
-        let reader = EnvironmentReader(environment: environment)
-        if let host = try reader.string("MANAGER_HTTP_HOST") { httpHost = host }
+        let reader = EnvironmentParser(environment)
+        if let host = reader.string("MANAGER_HTTP_HOST") { httpHost = host }
         if let port = try reader.integer("MANAGER_HTTP_PORT", in: 0...65535) { httpPort = port }
-        if let url = try reader.string("PROPELLER_MQTT_URL") {
-            guard MQTTAddress(url) != nil else {
-                throw ConfigurationError(
-                    variable: "PROPELLER_MQTT_URL",
-                    value: url,
-                    expected:
-                        "mqtt://HOST:PORT or tcp://HOST:PORT, with TLS mqtts://HOST:PORT or ssl://HOST:PORT (port 1…65535)"
-                )
-            }
-            mqttURL = url
-        }
-        mqttUsername = try reader.string("PROPELLER_MQTT_USERNAME")
-        mqttPassword = try reader.string("PROPELLER_MQTT_PASSWORD")
-        mqttCAFile = try reader.string("PROPELLER_MQTT_CA_FILE")
-        mqttCertificateFile = try reader.string("PROPELLER_MQTT_CERT_FILE")
-        mqttKeyFile = try reader.string("PROPELLER_MQTT_KEY_FILE")
+        if let url = try reader.mqttURL() { mqttURL = url }
+        mqttUsername = reader.string("PROPELLER_MQTT_USERNAME")
+        mqttPassword = reader.string("PROPELLER_MQTT_PASSWORD")
+        mqttCAFile = reader.string("PROPELLER_MQTT_CA_FILE")
+        mqttCertificateFile = reader.string("PROPELLER_MQTT_CERT_FILE")
+        mqttKeyFile = reader.string("PROPELLER_MQTT_KEY_FILE")
         if (mqttCertificateFile == nil) != (mqttKeyFile == nil) {
             throw ConfigurationError(
                 variable: mqttCertificateFile == nil ? "PROPELLER_MQTT_CERT_FILE" : "PROPELLER_MQTT_KEY_FILE",
@@ -52,16 +26,16 @@ extension ManagerConfiguration {
                 expected: "PROPELLER_MQTT_CERT_FILE and PROPELLER_MQTT_KEY_FILE set together"
             )
         }
-        if let domain = try reader.identifier("PROPELLER_DOMAIN_ID") { domainID = domain }
-        if let channel = try reader.identifier("PROPELLER_CHANNEL_ID") { channelID = channel }
+        if let domain = try reader.topicLevel("PROPELLER_DOMAIN_ID") { domainID = domain }
+        if let channel = try reader.topicLevel("PROPELLER_CHANNEL_ID") { channelID = channel }
         if let clientID = try reader.identifier("MANAGER_MQTT_CLIENT_ID") { mqttClientID = clientID }
-        if let text = try reader.string("MANAGER_STORAGE") {
+        if let text = reader.string("MANAGER_STORAGE") {
             guard let storage = Storage(rawValue: text.lowercased()) else {
                 throw ConfigurationError(variable: "MANAGER_STORAGE", value: text, expected: "sqlite or memory")
             }
             self.storage = storage
         }
-        if let path = try reader.string("MANAGER_DB_PATH") { databasePath = path }
+        if let path = reader.string("MANAGER_DB_PATH") { databasePath = path }
         if let seconds = try reader.seconds("MANAGER_PROPLET_TIMEOUT", in: 1...86_400) {
             propletTimeoutSeconds = seconds
         }
@@ -83,62 +57,5 @@ extension ManagerConfiguration {
             retentionIntervalSeconds = seconds
         }
         security = try ManagerSecurityConfiguration(environment: environment, host: httpHost)
-    }
-}
-
-/// Typed access to environment variables with errors that name the variable.
-private struct EnvironmentReader {
-    var environment: [String: String]
-
-    func string(_ name: String) throws(ConfigurationError) -> String? {
-        guard let value = environment[name], !value.isEmpty else { return nil }
-        return value
-    }
-
-    func integer(_ name: String, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
-        guard let text = try string(name) else { return nil }
-        guard let value = Int(text.trimmingSpaces), range.contains(value) else {
-            throw ConfigurationError(
-                variable: name,
-                value: text,
-                expected: "an integer from \(range.lowerBound) to \(range.upperBound)"
-            )
-        }
-        return value
-    }
-
-    /// Whole seconds, optionally with an `s` suffix (`30` or `30s`).
-    func seconds(_ name: String, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
-        guard let text = try string(name) else { return nil }
-        var digits = text.trimmingSpaces
-        if digits.hasSuffix("s") { digits.removeLast() }
-        guard let value = Int(digits), range.contains(value) else {
-            throw ConfigurationError(
-                variable: name,
-                value: text,
-                expected: "whole seconds from \(range.lowerBound) to \(range.upperBound), like 30 or 30s"
-            )
-        }
-        return value
-    }
-
-    func identifier(_ name: String) throws(ConfigurationError) -> String? {
-        guard let text = try string(name) else { return nil }
-        do {
-            try Identifier.validate(text, field: name)
-        } catch {
-            throw ConfigurationError(
-                variable: name,
-                value: text,
-                expected: "a non-empty identifier of at most 128 characters without '/', '+', '#'"
-            )
-        }
-        return text
-    }
-}
-
-extension String {
-    fileprivate var trimmingSpaces: String {
-        String(drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed())
     }
 }

@@ -14,7 +14,8 @@ public struct ManagerConfiguration: Sendable, Hashable {
     public var httpHost = "127.0.0.1"
     /// `MANAGER_HTTP_PORT`, 0…65535 (0 = any free port, logged at startup). Default 7070.
     public var httpPort = 7070
-    /// `PROPELLER_MQTT_URL`: `mqtt://host:port` (or `tcp://`; with TLS `mqtts://`, `ssl://`). Default `mqtt://127.0.0.1:1883`.
+    /// `PROPELLER_MQTT_URL`: `mqtt://host:port` (or `tcp://`; `mqtts://` or `ssl://` for TLS). Default
+    /// `mqtt://127.0.0.1:1883`.
     public var mqttURL = "mqtt://127.0.0.1:1883"
     /// `PROPELLER_MQTT_USERNAME`. Default unset.
     public var mqttUsername: String?

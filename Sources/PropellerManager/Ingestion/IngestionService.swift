@@ -11,8 +11,10 @@ import ServiceLifecycle
 /// (`propeller_ingest_messages_dropped_total{reason="undecodable"}`) and logged with its topic and the
 /// reason. Samples keep their own timestamp. `onSubscribed` runs once every subscription is in place. The PubSub client restores subscriptions after a reconnect.
 public struct IngestionService: Service {
-    let lifecycle: TaskLifecycle
+    let tasks: TaskService
     let registry: PropletRegistry
+    let store: any Store
+    let metrics: ManagerMetrics
     let pubsub: any PubSub
     let topics: Topics
     let batchSize: Int
@@ -22,8 +24,10 @@ public struct IngestionService: Service {
 
     /// Creates the service; `batchSize` samples per transaction at most, flushed at least every `flushInterval`.
     public init(
-        lifecycle: TaskLifecycle,
+        tasks: TaskService,
         registry: PropletRegistry,
+        store: any Store,
+        metrics: ManagerMetrics,
         pubsub: any PubSub,
         topics: Topics,
         batchSize: Int = 500,
@@ -32,16 +36,16 @@ public struct IngestionService: Service {
         onSubscribed: @escaping @Sendable () async -> Void = {}
     ) {
         self.onSubscribed = onSubscribed
-        self.lifecycle = lifecycle
+        self.tasks = tasks
         self.registry = registry
+        self.store = store
+        self.metrics = metrics
         self.pubsub = pubsub
         self.topics = topics
         self.batchSize = batchSize
         self.flushInterval = flushInterval
         self.logger = logger
     }
-
-    var metrics: ManagerMetrics { lifecycle.metrics }
 
     /// The one subscription: `m/{domain}/c/{channel}/control/proplet/+` (one filter to match per message
     /// instead of five).
@@ -54,7 +58,7 @@ public struct IngestionService: Service {
         await onSubscribed()
         let batcher = SampleBatcher(batchSize: batchSize)
         // Samples are decoded on the reading task; registrations, heartbeats and results (rare, and they
-        // wait for the state lock and the store) go to their own task so they never hold up samples.
+        // wait for a store transaction) go to their own task so they never hold up samples.
         let (control, controlContinuation) = AsyncStream<(PubSubMessage, Topics.Kind)>.makeStream()
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.write(batcher.batches) }
@@ -134,10 +138,18 @@ public struct IngestionService: Service {
             case .propletResults:
                 let result = try WireCoding.decode(TaskResult.self, from: message.payload)
                 await apply(message) { () throws(ManagerError) in
-                    if try await !lifecycle.apply(result) {
+                    switch try await tasks.apply(result) {
+                    case .applied:
+                        break
+                    case .unknownTask, .notAssigned:
                         metrics.messageDropped(reason: "unknown_task")
                         logger.warning(
                             "results dropped: unknown task or another proplet's",
+                            metadata: ["task.id": "\(result.taskID)", "proplet.id": "\(result.propletID)"]
+                        )
+                    case .alreadyFinished:
+                        logger.debug(
+                            "repeated results ignored",
                             metadata: ["task.id": "\(result.taskID)", "proplet.id": "\(result.propletID)"]
                         )
                     }
@@ -169,7 +181,7 @@ public struct IngestionService: Service {
             switch batch {
             case .task(let samples):
                 do {
-                    let stored = try await lifecycle.store.insertTaskSamples(samples)
+                    let stored = try await store.insertTaskSamples(samples)
                     metrics.samplesStored(stored, kind: "task")
                 } catch {
                     metrics.messageDropped(reason: "store_error", count: samples.count)
@@ -179,10 +191,10 @@ public struct IngestionService: Service {
                     )
                     continue
                 }
-                await updateTaskGauges(samples)
+                await metrics.updateTaskGauges(from: samples) { id in try? await store.task(id: id) }
             case .proplet(let samples):
                 do {
-                    let stored = try await lifecycle.store.insertPropletSamples(samples)
+                    let stored = try await store.insertPropletSamples(samples)
                     metrics.samplesStored(stored, kind: "proplet")
                 } catch {
                     metrics.messageDropped(reason: "store_error", count: samples.count)
@@ -199,17 +211,6 @@ public struct IngestionService: Service {
                 }
                 for sample in latest.values { metrics.updateProplet(sample) }
             }
-        }
-    }
-
-    private func updateTaskGauges(_ samples: [TaskSample]) async {
-        var latest: [String: TaskSample] = [:]
-        for sample in samples where sample.timestamp >= (latest[sample.taskID]?.timestamp ?? sample.timestamp) {
-            latest[sample.taskID] = sample
-        }
-        for (id, sample) in latest {
-            guard let name = await lifecycle.runningName(taskID: id) else { continue }
-            metrics.updateTask(id: id, name: name, sample: sample)
         }
     }
 }

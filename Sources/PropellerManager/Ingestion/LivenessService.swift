@@ -1,17 +1,24 @@
 import Logging
 import ServiceLifecycle
 
-/// Sweeps the proplet registry at a fixed interval (`MANAGER_LIVENESS_CHECK_INTERVAL`, default 1 s)
-/// and applies retention at its own interval; stops on graceful shutdown.
+/// Sweeps the proplet registry at a fixed interval (`MANAGER_LIVENESS_CHECK_INTERVAL`, default 1 s) on
+/// the given clock; stops on graceful shutdown.
 public struct LivenessService: Service {
     let registry: PropletRegistry
     let interval: Duration
+    let clock: any Clock<Duration>
     let logger: Logger
 
-    /// Sweeps `registry` every `interval`.
-    public init(registry: PropletRegistry, interval: Duration, logger: Logger) {
+    /// Sweeps `registry` every `interval` of `clock` (a manual clock in tests).
+    public init(
+        registry: PropletRegistry,
+        interval: Duration,
+        clock: any Clock<Duration> = ContinuousClock(),
+        logger: Logger
+    ) {
         self.registry = registry
         self.interval = interval
+        self.clock = clock
         self.logger = logger
     }
 
@@ -20,7 +27,7 @@ public struct LivenessService: Service {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
-                    try await Task.sleep(for: interval)
+                    try await clock.sleep(for: interval)
                 } catch {
                     return
                 }

@@ -1,19 +1,29 @@
 import Logging
 import ServiceLifecycle
 
-/// Applies the retention policy (per-series sample cap and maximum age) at a fixed interval.
+/// Applies the retention policy (per-series sample cap and maximum age) at a fixed interval of the given
+/// clock; the age limit counts from the time source's wall-clock time.
 public struct RetentionService: Service {
     let store: any Store
     let policy: RetentionPolicy
     let interval: Duration
+    let clock: any Clock<Duration>
     let time: any TimeSource
     let logger: Logger
 
-    /// Applies `policy` to `store` at start and then every `interval`.
-    public init(store: any Store, policy: RetentionPolicy, interval: Duration, time: any TimeSource, logger: Logger) {
+    /// Applies `policy` to `store` at start and then every `interval` of `clock` (a manual clock in tests).
+    public init(
+        store: any Store,
+        policy: RetentionPolicy,
+        interval: Duration,
+        clock: any Clock<Duration> = ContinuousClock(),
+        time: any TimeSource,
+        logger: Logger
+    ) {
         self.store = store
         self.policy = policy
         self.interval = interval
+        self.clock = clock
         self.time = time
         self.logger = logger
     }
@@ -29,7 +39,7 @@ public struct RetentionService: Service {
                     logger.error("retention failed", metadata: ["error": "\(error)"])
                 }
                 do {
-                    try await Task.sleep(for: interval)
+                    try await clock.sleep(for: interval)
                 } catch {
                     return
                 }

@@ -24,6 +24,8 @@ public final class ManagerMetrics: Sendable {
     private let propletGauges = Mutex<[String: [CoreMetrics.Gauge]]>([:])
     /// Ingestion counters by name and label value, created once (the hot path only looks them up).
     private let counters = Mutex<[String: CoreMetrics.Counter]>([:])
+    /// Which tasks run, under which name: the task gauges exist for running tasks only.
+    let runningTasks = RunningTaskNames()
 
     /// Longest label value kept (task names are client input); longer values are cut.
     static let maxLabelLength = 128

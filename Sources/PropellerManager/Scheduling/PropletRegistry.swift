@@ -5,129 +5,139 @@ import PropellerCore
 ///
 /// `last_seen` is the manager's receive time (never the proplet's clock, which may be skewed). A
 /// proplet whose last message is older than the timeout, or whose last will (`status: offline`)
-/// arrives, is marked not alive and its running tasks become `failed` with `proplet lost`. After a
-/// manager restart, silence is counted from the restart (a stored `last_seen` from before it is not
-/// held against a proplet that is still running).
+/// arrives, is marked not alive and its running tasks become `failed` with `proplet lost` — each in one
+/// store operation. After a manager restart, silence is counted from the restart (a stored `last_seen`
+/// from before it is not held against a proplet that is still running).
 public final class PropletRegistry: Sendable {
-    let lifecycle: TaskLifecycle
+    let store: any Store
+    let metrics: ManagerMetrics
+    let time: any TimeSource
+    let logger: Logger
     /// Seconds of silence after which a proplet is not alive.
     public let timeoutSeconds: Int
     /// When this registry started: silence is counted from here at the earliest, so a restarted manager
     /// gives every stored proplet a full timeout to send its next heartbeat before declaring it lost.
     let startedAt: Timestamp
 
-    var store: any Store { lifecycle.store }
-    var logger: Logger { lifecycle.logger }
-
     /// Creates the registry; silence is counted from now at the earliest.
-    public init(lifecycle: TaskLifecycle, timeoutSeconds: Int) {
-        self.lifecycle = lifecycle
+    public init(store: any Store, metrics: ManagerMetrics, time: any TimeSource, timeoutSeconds: Int, logger: Logger) {
+        self.store = store
+        self.metrics = metrics
+        self.time = time
         self.timeoutSeconds = timeoutSeconds
-        startedAt = lifecycle.time.now()
+        self.logger = logger
+        startedAt = time.now()
     }
 
     /// A registration (`control/proplet/create`): the proplet is alive, with its name and metadata.
     public func register(_ registration: PropletRegistration) async throws(ManagerError) {
-        try await lifecycle.locked { () throws(ManagerError) in
-            let existing = try await self.lifecycle.guarded("read proplet") {
-                try await self.store.proplet(id: registration.propletID)
-            }
-            let proplet = Proplet(
-                id: registration.propletID,
-                name: registration.name,
-                alive: true,
-                lastSeen: self.lifecycle.time.now(),
-                runningTasks: existing?.runningTasks ?? 0,
-                metadata: registration.metadata
+        let update = try await call("register proplet") {
+            try await self.store.registerProplet(registration, at: self.time.now())
+        }
+        metrics.setPropletAlive(id: update.proplet.id, alive: true)
+        if !update.wasAlive {
+            logger.info(
+                "proplet registered",
+                metadata: ["proplet.id": "\(update.proplet.id)", "proplet.name": "\(update.proplet.name)"]
             )
-            try await self.lifecycle.guarded("upsert proplet") { try await self.store.upsertProplet(proplet) }
-            self.lifecycle.metrics.setPropletAlive(id: proplet.id, alive: true)
-            if existing?.alive != true {
-                self.logger.info(
-                    "proplet registered",
-                    metadata: ["proplet.id": "\(proplet.id)", "proplet.name": "\(proplet.name)"]
-                )
-            }
         }
     }
 
     /// A heartbeat or a last will (`control/proplet/alive`).
     public func heartbeat(_ heartbeat: PropletHeartbeat) async throws(ManagerError) {
-        try await lifecycle.locked { () throws(ManagerError) in
-            let existing = try await self.lifecycle.guarded("read proplet") {
-                try await self.store.proplet(id: heartbeat.propletID)
-            }
-            switch heartbeat.status {
-            case .alive:
-                let proplet = Proplet(
-                    id: heartbeat.propletID,
-                    name: existing?.name ?? heartbeat.propletID,
-                    alive: true,
-                    lastSeen: self.lifecycle.time.now(),
+        switch heartbeat.status {
+        case .alive:
+            let update = try await call("record heartbeat") {
+                try await self.store.recordHeartbeat(
+                    propletID: heartbeat.propletID,
                     runningTasks: heartbeat.runningTasks,
-                    metadata: existing?.metadata
+                    at: self.time.now()
                 )
-                try await self.lifecycle.guarded("upsert proplet") { try await self.store.upsertProplet(proplet) }
-                self.lifecycle.metrics.setPropletAlive(id: proplet.id, alive: true)
-                if existing?.alive != true {
-                    self.logger.info("proplet alive", metadata: ["proplet.id": "\(proplet.id)"])
-                }
-            case .offline:
-                guard var proplet = existing else { return }
-                proplet.alive = false
-                proplet.runningTasks = 0
-                try await self.markLost(proplet, reason: "last will")
             }
+            metrics.setPropletAlive(id: update.proplet.id, alive: true)
+            if !update.wasAlive { logger.info("proplet alive", metadata: ["proplet.id": "\(update.proplet.id)"]) }
+        case .offline:
+            guard
+                let loss = try await call("mark proplet lost", {
+                    try await self.store.markPropletLost(id: heartbeat.propletID, at: self.time.now())
+                })
+            else { return }
+            record(loss, reason: "last will")
         }
     }
 
-    /// Marks every alive proplet silent for longer than the timeout as not alive; returns their ids.
+    /// Marks every alive proplet silent for longer than the timeout as not alive (failing its running
+    /// tasks); returns their ids.
     @discardableResult
     public func sweep() async throws(ManagerError) -> [String] {
-        try await lifecycle.locked { () throws(ManagerError) in
-            let deadline = self.lifecycle.time.now().adding(seconds: -Double(self.timeoutSeconds))
-            var lost: [String] = []
-            let proplets = try await self.lifecycle.allProplets()
-            for var proplet in proplets where proplet.alive && max(proplet.lastSeen, self.startedAt) < deadline {
-                proplet.alive = false
-                proplet.runningTasks = 0
-                try await self.markLost(proplet, reason: "timeout")
-                lost.append(proplet.id)
+        let now = time.now()
+        let deadline = now.adding(seconds: -Double(timeoutSeconds))
+        var lost: [String] = []
+        // Until a full timeout has passed since this registry started, nobody has been silent too long.
+        if startedAt < deadline {
+            let losses = try await call("mark silent proplets lost") {
+                try await self.store.markSilentPropletsLost(seenBefore: deadline, at: now)
             }
-            self.lifecycle.removeStaleGauges()
-            return lost
+            for loss in losses { record(loss, reason: "timeout") }
+            lost = losses.map(\.proplet.id)
         }
+        metrics.removeStaleTaskGauges()
+        return lost
     }
 
     /// A stored proplet, or `notFound`.
     public func proplet(id: String) async throws(ManagerError) -> Proplet {
-        guard let proplet = try await lifecycle.guarded("read proplet", { try await self.store.proplet(id: id) }) else {
+        guard let proplet = try await call("read proplet", { try await self.store.proplet(id: id) }) else {
             throw .notFound("proplet \(id) not found")
         }
         return proplet
     }
 
+    /// A page of proplets in id order.
+    public func list(page: Page) async throws(ManagerError) -> PageResult<Proplet> {
+        try await call("list proplets") { try await self.store.proplets(page: page) }
+    }
+
+    /// A page of a proplet's own samples in a range.
+    public func samples(
+        id: String,
+        range: TimeRange,
+        order: SampleOrder,
+        page: Page
+    ) async throws(ManagerError) -> (proplet: Proplet, samples: PageResult<PropletSample>) {
+        let proplet = try await proplet(id: id)
+        let samples = try await call("read proplet samples") {
+            try await self.store.propletSamples(propletID: proplet.id, range: range, order: order, page: page)
+        }
+        return (proplet, samples)
+    }
+
     /// Deletes a proplet; `conflict` while it runs tasks.
     public func delete(id: String) async throws(ManagerError) {
-        try await lifecycle.locked { () throws(ManagerError) in
-            let proplet = try await self.proplet(id: id)
-            let running = try await self.lifecycle.guarded("read running tasks") {
-                try await self.store.runningTasks(propletID: id)
-            }
-            guard running.isEmpty, !proplet.alive || proplet.runningTasks == 0 else {
-                let count = max(running.count, proplet.runningTasks)
-                throw .conflict("proplet \(id) is running \(count) task(s); stop them before deleting it")
-            }
-            _ = try await self.lifecycle.guarded("delete proplet") { try await self.store.deleteProplet(id: id) }
-            self.lifecycle.metrics.removeProplet(id: id)
-            self.logger.info("proplet deleted", metadata: ["proplet.id": "\(id)"])
+        switch try await call("delete proplet", { try await self.store.deleteProplet(id: id) }) {
+        case .deleted:
+            metrics.removeProplet(id: id)
+            logger.info("proplet deleted", metadata: ["proplet.id": "\(id)"])
+        case .notFound:
+            throw .notFound("proplet \(id) not found")
+        case .busy(let count):
+            throw .conflict("proplet \(id) is running \(count) task(s); stop them before deleting it")
         }
     }
 
-    private func markLost(_ proplet: Proplet, reason: String) async throws(ManagerError) {
-        try await lifecycle.guarded("upsert proplet") { try await self.store.upsertProplet(proplet) }
-        lifecycle.metrics.setPropletAlive(id: proplet.id, alive: false)
-        logger.warning("proplet not alive", metadata: ["proplet.id": "\(proplet.id)", "reason": "\(reason)"])
-        try await lifecycle.failRunningTasks(propletID: proplet.id)
+    private func record(_ loss: PropletLoss, reason: String) {
+        metrics.setPropletAlive(id: loss.proplet.id, alive: false)
+        logger.warning("proplet not alive", metadata: ["proplet.id": "\(loss.proplet.id)", "reason": "\(reason)"])
+        for task in loss.failedTasks {
+            metrics.taskEnded(id: task.id)
+            logger.warning(
+                "task failed: proplet lost",
+                metadata: ["task.id": "\(task.id)", "proplet.id": "\(loss.proplet.id)"]
+            )
+        }
+    }
+
+    private func call<T>(_ operation: String, _ body: () async throws -> T) async throws(ManagerError) -> T {
+        try await storeCall(operation, logger: logger, body)
     }
 }

@@ -1,4 +1,5 @@
 import PropellerCore
+import PropellerMonitoring
 
 /// A `Store` in memory, with exactly the semantics of `SQLiteStore` (both pass one test suite):
 /// for tests and throwaway runs (`MANAGER_STORAGE=memory`). Nothing survives the process.
@@ -14,15 +15,10 @@ public actor InMemoryStore: Store {
     /// An empty store.
     public init() {}
 
-    // MARK: Tasks
+    // MARK: Tasks (each operation is one actor call: atomic by isolation)
 
-    public func insertTask(_ task: WasmTask) throws {
+    public func createTask(_ task: WasmTask) throws {
         guard tasksByID[task.id] == nil else { throw StoreError.conflict(kind: "task", id: task.id) }
-        tasksByID[task.id] = task
-    }
-
-    public func updateTask(_ task: WasmTask) throws {
-        guard tasksByID[task.id] != nil else { throw StoreError.notFound(kind: "task", id: task.id) }
         tasksByID[task.id] = task
     }
 
@@ -35,19 +31,82 @@ public actor InMemoryStore: Store {
         return Self.page(of: matching, page)
     }
 
-    public func deleteTask(id: String) -> Bool {
-        taskSeries[id] = nil
-        return tasksByID.removeValue(forKey: id) != nil
+    public func startTask(id: String, propletID: String, at now: Timestamp) -> TaskStart {
+        guard let task = tasksByID[id] else { return .taskNotFound }
+        guard task.state != .running else { return .alreadyRunning(task) }
+        guard let proplet = propletsByID[propletID] else { return .propletNotFound }
+        guard proplet.alive else { return .propletNotAlive(proplet) }
+        let started = task.started(on: propletID, at: now)
+        tasksByID[id] = started
+        return .started(started, previous: task)
     }
 
-    public func runningTasks(propletID: String) -> [WasmTask] {
-        tasksByID.values.filter { $0.state == .running && $0.propletID == propletID }.sorted(by: Self.creationOrder)
+    public func undoStart(_ started: WasmTask, restoring previous: WasmTask) -> Bool {
+        guard let stored = tasksByID[started.id], stored.state == .running, stored.propletID == started.propletID,
+            stored.startedAt == started.startedAt, stored.updatedAt == started.updatedAt
+        else { return false }
+        tasksByID[started.id] = previous
+        return true
+    }
+
+    public func applyResult(_ result: TaskResult, at now: Timestamp) -> ResultApplication {
+        guard let task = tasksByID[result.taskID] else { return .unknownTask }
+        guard task.propletID == result.propletID else { return .notAssigned(task) }
+        guard task.acceptsResult(from: result.propletID) else { return .alreadyFinished(task) }
+        let finished = task.finished(with: result, at: now)
+        tasksByID[task.id] = finished
+        let stored = result.finalSample.map { insertTaskSamples([$0]) } ?? 0
+        return .applied(finished, storedSamples: stored)
+    }
+
+    public func deleteTask(id: String) -> TaskDeletion {
+        guard let task = tasksByID[id] else { return .notFound }
+        guard task.state != .running else { return .running(task) }
+        taskSeries[id] = nil
+        tasksByID[id] = nil
+        return .deleted
     }
 
     // MARK: Proplets
 
-    public func upsertProplet(_ proplet: Proplet) {
+    public func registerProplet(_ registration: PropletRegistration, at now: Timestamp) -> PropletUpdate {
+        let existing = propletsByID[registration.propletID]
+        let proplet = Proplet(
+            id: registration.propletID,
+            name: registration.name,
+            alive: true,
+            lastSeen: now,
+            runningTasks: existing?.runningTasks ?? 0,
+            metadata: registration.metadata
+        )
         propletsByID[proplet.id] = proplet
+        return PropletUpdate(proplet: proplet, wasAlive: existing?.alive == true)
+    }
+
+    public func recordHeartbeat(propletID: String, runningTasks: Int, at now: Timestamp) -> PropletUpdate {
+        let existing = propletsByID[propletID]
+        let proplet = Proplet(
+            id: propletID,
+            name: existing?.name ?? propletID,
+            alive: true,
+            lastSeen: now,
+            runningTasks: runningTasks,
+            metadata: existing?.metadata
+        )
+        propletsByID[propletID] = proplet
+        return PropletUpdate(proplet: proplet, wasAlive: existing?.alive == true)
+    }
+
+    public func markPropletLost(id: String, at now: Timestamp) -> PropletLoss? {
+        guard let proplet = propletsByID[id] else { return nil }
+        return markLost(proplet, at: now)
+    }
+
+    public func markSilentPropletsLost(seenBefore deadline: Timestamp, at now: Timestamp) -> [PropletLoss] {
+        propletsByID.values
+            .filter { $0.alive && $0.lastSeen < deadline }
+            .sorted { Self.bytewise($0.id, $1.id) }
+            .map { markLost($0, at: now) }
     }
 
     public func proplet(id: String) -> Proplet? {
@@ -59,10 +118,33 @@ public actor InMemoryStore: Store {
         return Self.page(of: sorted, page)
     }
 
-    /// Deletes the proplet and its proplet-level samples (its tasks and their samples stay).
-    public func deleteProplet(id: String) -> Bool {
+    public func liveProplets() -> [Proplet] {
+        propletsByID.values.filter(\.alive).sorted { Self.bytewise($0.id, $1.id) }
+    }
+
+    public func deleteProplet(id: String) -> PropletDeletion {
+        guard let proplet = propletsByID[id] else { return .notFound }
+        let running = runningTasks(propletID: id).count
+        guard running == 0, !proplet.alive || proplet.runningTasks == 0 else {
+            return .busy(runningTasks: max(running, proplet.runningTasks))
+        }
         propletSeries[id] = nil
-        return propletsByID.removeValue(forKey: id) != nil
+        propletsByID[id] = nil
+        return .deleted
+    }
+
+    private func runningTasks(propletID: String) -> [WasmTask] {
+        tasksByID.values.filter { $0.state == .running && $0.propletID == propletID }.sorted(by: Self.creationOrder)
+    }
+
+    private func markLost(_ proplet: Proplet, at now: Timestamp) -> PropletLoss {
+        var lost = proplet
+        lost.alive = false
+        lost.runningTasks = 0
+        propletsByID[proplet.id] = lost
+        let failed = runningTasks(propletID: proplet.id).map { $0.lost(at: now) }
+        for task in failed { tasksByID[task.id] = task }
+        return PropletLoss(proplet: lost, wasAlive: proplet.alive, failedTasks: failed)
     }
 
     // MARK: Samples

@@ -1,5 +1,6 @@
 import GRDB
 import PropellerCore
+import PropellerMonitoring
 
 extension SQLiteStore {
     /// Aggregates every stored sample of the task in the range, in SQL, in one read snapshot.
@@ -17,18 +18,21 @@ extension SQLiteStore {
                 let summary = try Row.fetchOne(
                     db.cachedStatement(
                         sql: """
-                            SELECT COUNT(*), COUNT(cpu_percent), AVG(cpu_percent), MAX(cpu_percent),
-                                COUNT(memory_bytes), AVG(memory_bytes), MAX(memory_bytes)
+                            SELECT COUNT(*) AS sample_count, COUNT(cpu_percent) AS cpu_count,
+                                AVG(cpu_percent) AS avg_cpu, MAX(cpu_percent) AS max_cpu,
+                                COUNT(memory_bytes) AS memory_count, AVG(memory_bytes) AS avg_memory,
+                                MAX(memory_bytes) AS max_memory
                             FROM task_samples WHERE \(filter)
                             """
                     ),
                     arguments: arguments
                 )
             else { return nil }
-            let count: Int = try summary.decode(atIndex: 0)
+            let columns = try ColumnIndexes(summary, table: "task_samples")
+            let count: Int = try summary.decode(atIndex: columns["sample_count"])
             guard count > 0 else { return nil }
-            let cpuCount: Int = try summary.decode(atIndex: 1)
-            let memoryCount: Int = try summary.decode(atIndex: 4)
+            let cpuCount: Int = try summary.decode(atIndex: columns["cpu_count"])
+            let memoryCount: Int = try summary.decode(atIndex: columns["memory_count"])
 
             // One sorted fetch per column serves every percentile of it (nearest rank, see SampleStatistics).
             func sorted(_ column: String) throws -> [Double] {
@@ -48,32 +52,33 @@ extension SQLiteStore {
                     sql: """
                         SELECT
                             (SELECT disk_read_bytes FROM task_samples WHERE \(filter) AND disk_read_bytes IS NOT NULL
-                                ORDER BY timestamp_us ASC LIMIT 1),
+                                ORDER BY timestamp_us ASC LIMIT 1) AS first_read,
                             (SELECT disk_read_bytes FROM task_samples WHERE \(filter) AND disk_read_bytes IS NOT NULL
-                                ORDER BY timestamp_us DESC LIMIT 1),
+                                ORDER BY timestamp_us DESC LIMIT 1) AS last_read,
                             (SELECT disk_write_bytes FROM task_samples WHERE \(filter) AND disk_write_bytes IS NOT NULL
-                                ORDER BY timestamp_us ASC LIMIT 1),
+                                ORDER BY timestamp_us ASC LIMIT 1) AS first_write,
                             (SELECT disk_write_bytes FROM task_samples WHERE \(filter) AND disk_write_bytes IS NOT NULL
-                                ORDER BY timestamp_us DESC LIMIT 1)
+                                ORDER BY timestamp_us DESC LIMIT 1) AS last_write
                         """
                 ),
                 arguments: arguments
             )
-            func total(_ first: Int, _ last: Int) throws -> Int64 {
+            func total(_ first: String, _ last: String) throws -> Int64 {
                 guard let disk else { return 0 }
+                let diskColumns = try ColumnIndexes(disk, table: "task_samples")
                 return SampleStatistics.growth(
-                    from: try disk.decode(Int64?.self, atIndex: first),
-                    to: try disk.decode(Int64?.self, atIndex: last)
+                    from: try disk.decode(Int64?.self, atIndex: diskColumns[first]),
+                    to: try disk.decode(Int64?.self, atIndex: diskColumns[last])
                 )
             }
 
             return AggregatedMetrics(
-                avgCPUUsage: try summary.decode(Double?.self, atIndex: 2) ?? 0,
-                maxCPUUsage: try summary.decode(Double?.self, atIndex: 3) ?? 0,
-                avgMemoryUsage: try summary.decode(Double?.self, atIndex: 5) ?? 0,
-                maxMemoryUsage: try summary.decode(Int64?.self, atIndex: 6) ?? 0,
-                totalDiskRead: try total(0, 1),
-                totalDiskWrite: try total(2, 3),
+                avgCPUUsage: try summary.decode(Double?.self, atIndex: columns["avg_cpu"]) ?? 0,
+                maxCPUUsage: try summary.decode(Double?.self, atIndex: columns["max_cpu"]) ?? 0,
+                avgMemoryUsage: try summary.decode(Double?.self, atIndex: columns["avg_memory"]) ?? 0,
+                maxMemoryUsage: try summary.decode(Int64?.self, atIndex: columns["max_memory"]) ?? 0,
+                totalDiskRead: try total("first_read", "last_read"),
+                totalDiskWrite: try total("first_write", "last_write"),
                 sampleCount: Int64(count),
                 p50CPUUsage: SampleStatistics.percentile(50, ofSorted: cpu),
                 p95CPUUsage: SampleStatistics.percentile(95, ofSorted: cpu),

@@ -25,7 +25,9 @@ extension SQLiteStore {
     ) async throws -> PageResult<TaskSample> {
         let query = SeriesQuery(table: "task_samples", key: "task_id", columns: SampleRowCoding.taskColumns)
         return try await read("read task samples") { db in
-            try query.page(db, id: taskID, range: range, order: order, page: page, decode: SampleRowCoding.taskSample)
+            try query.page(db, id: taskID, range: range, order: order, page: page) { names in
+                try TaskSampleDecoder(names).sample(from:)
+            }
         }
     }
 
@@ -57,15 +59,14 @@ extension SQLiteStore {
                 id: propletID,
                 range: range,
                 order: order,
-                page: page,
-                decode: SampleRowCoding.propletSample
-            )
+                page: page
+            ) { names in try PropletSampleDecoder(names).sample(from:) }
         }
     }
 
     /// Inserts rows with one prepared statement inside the caller's transaction; a row whose key is
     /// already stored is skipped. Returns how many rows were inserted.
-    private static func insertIgnoringDuplicates(
+    static func insertIgnoringDuplicates(
         _ db: Database,
         into table: String,
         columns: String,
@@ -106,7 +107,7 @@ struct SeriesQuery: Sendable {
         range: TimeRange,
         order: SampleOrder,
         page: Page,
-        decode: (Row) throws -> Item
+        decoder: ([String]) throws -> (Row) throws -> Item
     ) throws -> PageResult<Item> {
         let (from, to) = Self.bounds(range)
         let (limit, offset) = SQLiteStore.bounds(page)
@@ -123,6 +124,8 @@ struct SeriesQuery: Sendable {
                 ORDER BY timestamp_us \(direction) LIMIT :limit OFFSET :offset
                 """
         )
+        // Column names are resolved to positions once per statement, not per row.
+        let decode = try decoder(statement.columnNames)
         var items: [Item] = []
         items.reserveCapacity(limit)
         let rows = try Row.fetchCursor(statement, arguments: arguments)

@@ -2,15 +2,16 @@ import GRDB
 import PropellerCore
 
 extension SQLiteStore {
-    private static let taskColumns = """
+    /// The columns of `tasks`, in the argument order of `TaskRowCoding.arguments(for:)`.
+    static let taskColumns = """
         id, name, file, image_url, inputs_json, env_json, cli_args_json, daemon, profile_json, state,
         proplet_id, results, error, exit_code, created_at_us, updated_at_us, started_at_us, finished_at_us,
         limits_json
         """
 
-    public func insertTask(_ task: WasmTask) async throws {
+    public func createTask(_ task: WasmTask) async throws {
         let arguments = try TaskRowCoding.arguments(for: task)
-        try await write("insert task") { db in
+        try await write("create task") { db in
             do {
                 try db.execute(
                     sql: "INSERT INTO tasks (\(Self.taskColumns)) VALUES (\(Self.placeholders(19)))",
@@ -22,29 +23,8 @@ extension SQLiteStore {
         }
     }
 
-    public func updateTask(_ task: WasmTask) async throws {
-        let arguments = try TaskRowCoding.arguments(for: task) + [task.id]
-        try await write("update task") { db in
-            try db.execute(
-                sql: """
-                    UPDATE tasks SET (\(Self.taskColumns)) = (\(Self.placeholders(19)))
-                    WHERE id = ?
-                    """,
-                arguments: arguments
-            )
-            guard db.changesCount > 0 else { throw StoreError.notFound(kind: "task", id: task.id) }
-        }
-    }
-
     public func task(id: String) async throws -> WasmTask? {
-        try await read("read task") { db in
-            let row = try Row.fetchOne(
-                db,
-                sql: "SELECT \(Self.taskColumns) FROM tasks WHERE id = ?",
-                arguments: [id]
-            )
-            return try row.map(TaskRowCoding.task(from:))
-        }
+        try await read("read task") { db in try Self.fetchTask(db, id: id) }
     }
 
     public func tasks(state: TaskState?, page: Page) async throws -> PageResult<WasmTask> {
@@ -67,26 +47,98 @@ extension SQLiteStore {
         }
     }
 
-    public func deleteTask(id: String) async throws -> Bool {
-        try await write("delete task") { db in
-            try db.execute(sql: "DELETE FROM task_samples WHERE task_id = ?", arguments: [id])
-            try db.execute(sql: "DELETE FROM tasks WHERE id = ?", arguments: [id])
-            return db.changesCount > 0
+    public func startTask(id: String, propletID: String, at now: Timestamp) async throws -> TaskStart {
+        try await write("start task") { db in
+            guard let task = try Self.fetchTask(db, id: id) else { return .taskNotFound }
+            guard task.state != .running else { return .alreadyRunning(task) }
+            guard let proplet = try Self.fetchProplet(db, id: propletID) else { return .propletNotFound }
+            guard proplet.alive else { return .propletNotAlive(proplet) }
+            let started = task.started(on: propletID, at: now)
+            // The state condition makes the write itself the compare-and-set, whatever the isolation.
+            try Self.updateTask(db, started, where: "state <> 'running'", [])
+            guard db.changesCount == 1 else { return .alreadyRunning(task) }
+            return .started(started, previous: task)
         }
     }
 
-    public func runningTasks(propletID: String) async throws -> [WasmTask] {
-        try await read("list running tasks") { db in
-            let rows = try Row.fetchAll(
+    public func undoStart(_ started: WasmTask, restoring previous: WasmTask) async throws -> Bool {
+        try await write("undo task start") { db in
+            try Self.updateTask(
                 db,
-                sql: """
-                    SELECT \(Self.taskColumns) FROM tasks WHERE proplet_id = ? AND state = 'running'
-                    ORDER BY created_at_us, id
-                    """,
-                arguments: [propletID]
+                previous,
+                where: "state = 'running' AND proplet_id IS ? AND started_at_us IS ? AND updated_at_us = ?",
+                [
+                    started.propletID, started.startedAt?.microsecondsSinceEpoch,
+                    started.updatedAt.microsecondsSinceEpoch,
+                ]
             )
-            return try rows.map(TaskRowCoding.task(from:))
+            return db.changesCount == 1
         }
+    }
+
+    public func applyResult(_ result: TaskResult, at now: Timestamp) async throws -> ResultApplication {
+        let sample = result.finalSample.map(SampleRowCoding.arguments(for:))
+        return try await write("apply result") { db in
+            guard let task = try Self.fetchTask(db, id: result.taskID) else { return .unknownTask }
+            guard task.propletID == result.propletID else { return .notAssigned(task) }
+            guard task.acceptsResult(from: result.propletID) else { return .alreadyFinished(task) }
+            let finished = task.finished(with: result, at: now)
+            try Self.updateTask(db, finished, where: "updated_at_us = ?", [task.updatedAt.microsecondsSinceEpoch])
+            guard db.changesCount == 1 else { return .alreadyFinished(task) }
+            var stored = 0
+            if let sample {
+                stored = try Self.insertIgnoringDuplicates(
+                    db,
+                    into: "task_samples",
+                    columns: SampleRowCoding.taskColumns,
+                    count: SampleRowCoding.taskColumnCount,
+                    rows: [sample]
+                )
+            }
+            return .applied(finished, storedSamples: stored)
+        }
+    }
+
+    public func deleteTask(id: String) async throws -> TaskDeletion {
+        try await write("delete task") { db in
+            guard let task = try Self.fetchTask(db, id: id) else { return .notFound }
+            guard task.state != .running else { return .running(task) }
+            try db.execute(sql: "DELETE FROM task_samples WHERE task_id = ?", arguments: [id])
+            try db.execute(sql: "DELETE FROM tasks WHERE id = ? AND state <> 'running'", arguments: [id])
+            return .deleted
+        }
+    }
+
+    // MARK: Statements shared by the operations (inside the caller's transaction)
+
+    static func fetchTask(_ db: Database, id: String) throws -> WasmTask? {
+        try Row.fetchOne(db, sql: "SELECT \(taskColumns) FROM tasks WHERE id = ?", arguments: [id])
+            .map(TaskRowCoding.task(from:))
+    }
+
+    /// Running tasks of a proplet, oldest first.
+    static func fetchRunningTasks(_ db: Database, propletID: String) throws -> [WasmTask] {
+        try Row.fetchAll(
+            db,
+            sql: """
+                SELECT \(taskColumns) FROM tasks WHERE proplet_id = ? AND state = 'running'
+                ORDER BY created_at_us, id
+                """,
+            arguments: [propletID]
+        ).map(TaskRowCoding.task(from:))
+    }
+
+    /// Writes every column of `task` to its row when `condition` (with `arguments`) holds.
+    static func updateTask(
+        _ db: Database,
+        _ task: WasmTask,
+        where condition: String,
+        _ arguments: [(any DatabaseValueConvertible)?]
+    ) throws {
+        try db.execute(
+            sql: "UPDATE tasks SET (\(taskColumns)) = (\(placeholders(19))) WHERE id = ? AND \(condition)",
+            arguments: try TaskRowCoding.arguments(for: task) + [task.id] + StatementArguments(arguments)
+        )
     }
 
     /// `?, ?, …` with `count` placeholders.

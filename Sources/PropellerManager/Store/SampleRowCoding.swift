@@ -3,7 +3,8 @@ import PropellerCore
 
 /// Converts samples to and from the typed columns of `task_samples` and `proplet_samples`.
 ///
-/// Columns are read by position: the SELECT lists below and these functions change together.
+/// Writes are positional (the column lists below, in argument order); reads go by column name,
+/// resolved once per statement (`TaskSampleDecoder`, `PropletSampleDecoder`).
 enum SampleRowCoding {
     /// The columns of `task_samples`, in argument order.
     static let taskColumns = """
@@ -48,67 +49,124 @@ enum SampleRowCoding {
         return StatementArguments(values)
     }
 
-    /// A task sample from a row selected with `taskColumns`.
-    static func taskSample(from row: Row) throws -> TaskSample {
-        var aggregated: AggregatedMetrics?
-        // agg_sample_count is NULL exactly when the sample carried no aggregate.
-        if let count = try row.decode(Int64?.self, atIndex: 17) {
-            aggregated = AggregatedMetrics(
-                avgCPUUsage: try row.decode(atIndex: 11),
-                maxCPUUsage: try row.decode(atIndex: 12),
-                avgMemoryUsage: try row.decode(atIndex: 13),
-                maxMemoryUsage: try row.decode(atIndex: 14),
-                totalDiskRead: try row.decode(atIndex: 15),
-                totalDiskWrite: try row.decode(atIndex: 16),
-                sampleCount: count,
-                p50CPUUsage: try row.decode(atIndex: 18),
-                p95CPUUsage: try row.decode(atIndex: 19),
-                p95MemoryUsage: try row.decode(atIndex: 20)
-            )
-        }
-        return TaskSample(
-            taskID: try row.decode(atIndex: 0),
-            propletID: try row.decode(atIndex: 2),
-            metrics: try metrics(from: row, at: 3),
-            aggregated: aggregated,
-            timestamp: Timestamp(microsecondsSinceEpoch: try row.decode(atIndex: 1))
-        )
-    }
-
-    /// A proplet sample from a row selected with `propletColumns`.
-    static func propletSample(from row: Row) throws -> PropletSample {
-        PropletSample(
-            propletID: try row.decode(atIndex: 0),
-            timestamp: Timestamp(microsecondsSinceEpoch: try row.decode(atIndex: 1)),
-            metrics: try metrics(from: row, at: 2),
-            host: HostMetrics(
-                cpuPercent: try row.decode(atIndex: 10),
-                memoryTotalBytes: try row.decode(atIndex: 11),
-                memoryUsedBytes: try row.decode(atIndex: 12),
-                load1m: try row.decode(atIndex: 13)
-            ),
-            runningTasks: try row.decode(atIndex: 14)
-        )
-    }
-
     private static func metricValues(_ metrics: ProcessMetrics) -> [(any DatabaseValueConvertible)?] {
         [
             metrics.cpuPercent, metrics.memoryBytes, metrics.memoryPercent, metrics.diskReadBytes,
             metrics.diskWriteBytes, metrics.uptimeSeconds, metrics.threadCount, metrics.fileDescriptorCount,
         ]
     }
+}
 
-    /// The 8 process metrics from consecutive columns starting at `first`.
-    private static func metrics(from row: Row, at first: Int) throws -> ProcessMetrics {
+/// Positions of the 8 process metrics in a result, by column name.
+struct MetricColumns: Sendable {
+    let cpu, memory, memoryPercent, diskRead, diskWrite, uptime, threads, fds: Int
+
+    init(_ columns: ColumnIndexes) throws {
+        cpu = try columns["cpu_percent"]
+        memory = try columns["memory_bytes"]
+        memoryPercent = try columns["memory_percent"]
+        diskRead = try columns["disk_read_bytes"]
+        diskWrite = try columns["disk_write_bytes"]
+        uptime = try columns["uptime_seconds"]
+        threads = try columns["thread_count"]
+        fds = try columns["fd_count"]
+    }
+
+    func metrics(from row: Row) throws -> ProcessMetrics {
         ProcessMetrics(
-            cpuPercent: try row.decode(atIndex: first),
-            memoryBytes: try row.decode(atIndex: first + 1),
-            memoryPercent: try row.decode(atIndex: first + 2),
-            diskReadBytes: try row.decode(atIndex: first + 3),
-            diskWriteBytes: try row.decode(atIndex: first + 4),
-            uptimeSeconds: try row.decode(atIndex: first + 5),
-            threadCount: try row.decode(atIndex: first + 6),
-            fileDescriptorCount: try row.decode(atIndex: first + 7)
+            cpuPercent: try row.decode(atIndex: cpu),
+            memoryBytes: try row.decode(atIndex: memory),
+            memoryPercent: try row.decode(atIndex: memoryPercent),
+            diskReadBytes: try row.decode(atIndex: diskRead),
+            diskWriteBytes: try row.decode(atIndex: diskWrite),
+            uptimeSeconds: try row.decode(atIndex: uptime),
+            threadCount: try row.decode(atIndex: threads),
+            fileDescriptorCount: try row.decode(atIndex: fds)
+        )
+    }
+}
+
+/// Decodes rows of `task_samples` by column name (names resolved once per statement).
+struct TaskSampleDecoder: Sendable {
+    let taskID, timestamp, propletID: Int
+    let metrics: MetricColumns
+    let avgCPU, maxCPU, avgMemory, maxMemory, diskRead, diskWrite, count, p50CPU, p95CPU, p95Memory: Int
+
+    init(_ columnNames: some Sequence<String>) throws {
+        let columns = ColumnIndexes(columnNames, table: "task_samples")
+        taskID = try columns["task_id"]
+        timestamp = try columns["timestamp_us"]
+        propletID = try columns["proplet_id"]
+        metrics = try MetricColumns(columns)
+        avgCPU = try columns["agg_avg_cpu"]
+        maxCPU = try columns["agg_max_cpu"]
+        avgMemory = try columns["agg_avg_memory"]
+        maxMemory = try columns["agg_max_memory"]
+        diskRead = try columns["agg_total_disk_read"]
+        diskWrite = try columns["agg_total_disk_write"]
+        count = try columns["agg_sample_count"]
+        p50CPU = try columns["agg_p50_cpu"]
+        p95CPU = try columns["agg_p95_cpu"]
+        p95Memory = try columns["agg_p95_memory"]
+    }
+
+    func sample(from row: Row) throws -> TaskSample {
+        var aggregated: AggregatedMetrics?
+        // agg_sample_count is NULL exactly when the sample carried no aggregate.
+        if let sampleCount = try row.decode(Int64?.self, atIndex: count) {
+            aggregated = AggregatedMetrics(
+                avgCPUUsage: try row.decode(atIndex: avgCPU),
+                maxCPUUsage: try row.decode(atIndex: maxCPU),
+                avgMemoryUsage: try row.decode(atIndex: avgMemory),
+                maxMemoryUsage: try row.decode(atIndex: maxMemory),
+                totalDiskRead: try row.decode(atIndex: diskRead),
+                totalDiskWrite: try row.decode(atIndex: diskWrite),
+                sampleCount: sampleCount,
+                p50CPUUsage: try row.decode(atIndex: p50CPU),
+                p95CPUUsage: try row.decode(atIndex: p95CPU),
+                p95MemoryUsage: try row.decode(atIndex: p95Memory)
+            )
+        }
+        return TaskSample(
+            taskID: try row.decode(atIndex: taskID),
+            propletID: try row.decode(atIndex: propletID),
+            metrics: try metrics.metrics(from: row),
+            aggregated: aggregated,
+            timestamp: Timestamp(microsecondsSinceEpoch: try row.decode(atIndex: timestamp))
+        )
+    }
+}
+
+/// Decodes rows of `proplet_samples` by column name (names resolved once per statement).
+struct PropletSampleDecoder: Sendable {
+    let propletID, timestamp: Int
+    let metrics: MetricColumns
+    let hostCPU, hostTotal, hostUsed, load, runningTasks: Int
+
+    init(_ columnNames: some Sequence<String>) throws {
+        let columns = ColumnIndexes(columnNames, table: "proplet_samples")
+        propletID = try columns["proplet_id"]
+        timestamp = try columns["timestamp_us"]
+        metrics = try MetricColumns(columns)
+        hostCPU = try columns["host_cpu_percent"]
+        hostTotal = try columns["host_memory_total_bytes"]
+        hostUsed = try columns["host_memory_used_bytes"]
+        load = try columns["host_load_1m"]
+        runningTasks = try columns["running_tasks"]
+    }
+
+    func sample(from row: Row) throws -> PropletSample {
+        PropletSample(
+            propletID: try row.decode(atIndex: propletID),
+            timestamp: Timestamp(microsecondsSinceEpoch: try row.decode(atIndex: timestamp)),
+            metrics: try metrics.metrics(from: row),
+            host: HostMetrics(
+                cpuPercent: try row.decode(atIndex: hostCPU),
+                memoryTotalBytes: try row.decode(atIndex: hostTotal),
+                memoryUsedBytes: try row.decode(atIndex: hostUsed),
+                load1m: try row.decode(atIndex: load)
+            ),
+            runningTasks: try row.decode(atIndex: runningTasks)
         )
     }
 }

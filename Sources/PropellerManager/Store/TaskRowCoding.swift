@@ -8,7 +8,8 @@ import PropellerCore
 /// JSON text. Inputs are written with an explicit kind (`{"i":…}`, `{"n":…}`, `{"s":…}`) so that a
 /// number input such as `2.0` comes back as a number, not as the integer `2`.
 enum TaskRowCoding {
-    /// The 19 arguments of a task row, in the column order of `SQLiteStore.taskColumns`.
+    /// The 19 arguments of a task row, in the column order of `SQLiteStore.taskColumns` (writes are
+    /// positional; reads go by column name).
     static func arguments(for task: WasmTask) throws -> StatementArguments {
         let values: [(any DatabaseValueConvertible)?] = [
             task.id, task.name, task.file, task.imageURL,
@@ -22,34 +23,42 @@ enum TaskRowCoding {
         return StatementArguments(values)
     }
 
-    /// A task from a row selected with `SQLiteStore.taskColumns`.
+    /// A task from a row that selects every column of `tasks` (decoded by column name).
     static func task(from row: Row) throws -> WasmTask {
-        let id: String = try row.decode(atIndex: 0)
-        let stateText: String = try row.decode(atIndex: 9)
+        let columns = try ColumnIndexes(row, table: "tasks")
+        let id: String = try row.decode(atIndex: columns["id"])
+        let stateText: String = try row.decode(atIndex: columns["state"])
         guard let state = TaskState(rawValue: stateText) else {
             throw StoreError.database("task \(id) has an unknown stored state \"\(stateText)\"")
         }
-        let inputs: [StoredInput] = try value(from: row, at: 4, id: id)
-        let limitsText: String? = try row.decode(atIndex: 18)
+        func json<T: Decodable>(_ name: String) throws -> T {
+            try decode(T.self, try row.decode(String.self, atIndex: columns[name]), id: id)
+        }
+        func time(_ name: String) throws -> Timestamp? {
+            try row.decode(Int64?.self, atIndex: columns[name]).map(Timestamp.init(microsecondsSinceEpoch:))
+        }
+        let inputs: [StoredInput] = try json("inputs_json")
+        // NULL for tasks stored before migration v2-task-limits: no limits.
+        let limitsText: String? = try row.decode(atIndex: columns["limits_json"])
         var task = WasmTask(
             id: id,
-            name: try row.decode(atIndex: 1),
-            file: try row.decode(atIndex: 2),
-            imageURL: try row.decode(atIndex: 3),
+            name: try row.decode(atIndex: columns["name"]),
+            file: try row.decode(atIndex: columns["file"]),
+            imageURL: try row.decode(atIndex: columns["image_url"]),
             inputs: inputs.map(\.input),
-            env: try value(from: row, at: 5, id: id),
-            cliArgs: try value(from: row, at: 6, id: id),
-            daemon: try row.decode(atIndex: 7),
-            monitoringProfile: try value(from: row, at: 8, id: id),
+            env: try json("env_json"),
+            cliArgs: try json("cli_args_json"),
+            daemon: try row.decode(atIndex: columns["daemon"]),
+            monitoringProfile: try json("profile_json"),
             state: state,
-            propletID: try row.decode(atIndex: 10),
-            results: try row.decode(atIndex: 11),
-            error: try row.decode(atIndex: 12),
-            exitCode: try row.decode(atIndex: 13),
-            createdAt: Timestamp(microsecondsSinceEpoch: try row.decode(atIndex: 14)),
-            updatedAt: Timestamp(microsecondsSinceEpoch: try row.decode(atIndex: 15)),
-            startedAt: (try row.decode(Int64?.self, atIndex: 16)).map(Timestamp.init(microsecondsSinceEpoch:)),
-            finishedAt: (try row.decode(Int64?.self, atIndex: 17)).map(Timestamp.init(microsecondsSinceEpoch:))
+            propletID: try row.decode(atIndex: columns["proplet_id"]),
+            results: try row.decode(atIndex: columns["results"]),
+            error: try row.decode(atIndex: columns["error"]),
+            exitCode: try row.decode(atIndex: columns["exit_code"]),
+            createdAt: Timestamp(microsecondsSinceEpoch: try row.decode(atIndex: columns["created_at_us"])),
+            updatedAt: Timestamp(microsecondsSinceEpoch: try row.decode(atIndex: columns["updated_at_us"])),
+            startedAt: try time("started_at_us"),
+            finishedAt: try time("finished_at_us")
         )
         task.limits = try limitsText.map { try decode(TaskLimits.self, $0, id: id) } ?? .none
         return task
@@ -64,16 +73,17 @@ enum TaskRowCoding {
         return StatementArguments(values)
     }
 
-    /// A proplet from a row of its 6 columns.
+    /// A proplet from a row that selects every column of `proplets` (decoded by column name).
     static func proplet(from row: Row) throws -> Proplet {
-        let id: String = try row.decode(atIndex: 0)
-        let metadataText: String? = try row.decode(atIndex: 5)
+        let columns = try ColumnIndexes(row, table: "proplets")
+        let id: String = try row.decode(atIndex: columns["id"])
+        let metadataText: String? = try row.decode(atIndex: columns["metadata_json"])
         return Proplet(
             id: id,
-            name: try row.decode(atIndex: 1),
-            alive: try row.decode(atIndex: 2),
-            lastSeen: Timestamp(microsecondsSinceEpoch: try row.decode(atIndex: 3)),
-            runningTasks: try row.decode(atIndex: 4),
+            name: try row.decode(atIndex: columns["name"]),
+            alive: try row.decode(atIndex: columns["alive"]),
+            lastSeen: Timestamp(microsecondsSinceEpoch: try row.decode(atIndex: columns["last_seen_us"])),
+            runningTasks: try row.decode(atIndex: columns["running_tasks"]),
             metadata: try metadataText.map { try decode(PropletMetadata.self, $0, id: id) }
         )
     }
@@ -84,10 +94,6 @@ enum TaskRowCoding {
         } catch {
             throw StoreError.database("cannot encode \(type(of: value)) as JSON: \(error)")
         }
-    }
-
-    private static func value<T: Decodable>(from row: Row, at index: Int, id: String) throws -> T {
-        try decode(T.self, try row.decode(String.self, atIndex: index), id: id)
     }
 
     private static func decode<T: Decodable>(_ type: T.Type, _ text: String, id: String) throws -> T {

@@ -40,7 +40,25 @@ struct ManagerAPIClient {
         }
     }
 
-    /// Sends a request and returns the decoded JSON body; a non-2xx answer becomes its `error` message.
+    /// Sends a request and decodes the body as one of the API's response types (PropellerCore's
+    /// `APIResponses`, `WasmTask`, `Proplet`); a non-2xx answer becomes its `error` message.
+    func fetch<Body: Decodable>(
+        _ type: Body.Type,
+        _ method: String = "GET",
+        _ path: String,
+        query: [String: String] = [:],
+        body: JSONValue? = nil
+    ) async throws -> Body {
+        let data = try await exchange(method, path, query: query, body: body)
+        do {
+            return try WireCoding.decode(type, from: data)
+        } catch {
+            throw CLIError(description: "the manager's answer to \(method) \(path) is not a \(type): \(error)")
+        }
+    }
+
+    /// Sends a request and returns the JSON body as it is (for `--json` output and requests without a
+    /// body in the answer); a non-2xx answer becomes its `error` message.
     @discardableResult
     func send(
         _ method: String,
@@ -48,6 +66,16 @@ struct ManagerAPIClient {
         query: [String: String] = [:],
         body: JSONValue? = nil
     ) async throws -> JSONValue {
+        let data = try await exchange(method, path, query: query, body: body)
+        return data.isEmpty ? JSONValue.null : (try? JSONDecoder().decode(JSONValue.self, from: data)) ?? .null
+    }
+
+    private func exchange(
+        _ method: String,
+        _ path: String,
+        query: [String: String],
+        body: JSONValue?
+    ) async throws -> Data {
         var components = URLComponents(url: baseURL.appendingPathComponent(path), resolvingAgainstBaseURL: false)!
         if !query.isEmpty {
             components.queryItems = query.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) }
@@ -60,14 +88,13 @@ struct ManagerAPIClient {
             request.headers.add(name: "Content-Type", value: "application/json")
         }
         let (status, data) = try await execute(request)
-        let value = data.isEmpty ? JSONValue.null : (try? JSONDecoder().decode(JSONValue.self, from: data)) ?? .null
         guard (200..<300).contains(status) else {
-            if case .object(let object) = value, case .string(let message)? = object["error"] {
-                throw CLIError(description: "\(message) (HTTP \(status))")
+            if let error = try? JSONDecoder().decode(APIError.self, from: data) {
+                throw CLIError(description: "\(error.error) (HTTP \(status))")
             }
             throw CLIError(description: "the manager answered HTTP \(status) to \(method) \(path)")
         }
-        return value
+        return data
     }
 
     /// Runs one request on a client of its own (a CLI sends few), always shut down afterwards.

@@ -11,10 +11,14 @@ enum PropletCLI {
 
         func run() async throws {
             try await CLIRunner.run {
-                let page = try await manager.client().send("GET", "proplets", query: ["limit": "1000"])
-                if json { return print(page.prettyJSON) }
-                let rows = (page["proplets"]?.elements ?? []).map { proplet in
-                    ["id", "name", "alive", "running_tasks", "last_seen"].map { proplet[$0]?.text ?? "-" }
+                let client = try manager.client()
+                if json { return print(try await client.send("GET", "proplets", query: ["limit": "1000"]).prettyJSON) }
+                let page = try await client.fetch(PropletPage.self, "GET", "proplets", query: ["limit": "1000"])
+                let rows = page.proplets.map { proplet in
+                    [
+                        proplet.id, proplet.name, String(proplet.alive), String(proplet.runningTasks),
+                        proplet.lastSeen.rfc3339,
+                    ]
                 }
                 print(Table.render(header: ["ID", "NAME", "ALIVE", "TASKS", "LAST SEEN"], rows: rows))
             }
@@ -43,20 +47,19 @@ enum PropletCLI {
 
         func run() async throws {
             try await CLIRunner.run {
-                let page = try await manager.client().send(
-                    "GET",
-                    "proplets/\(id)/metrics",
-                    query: ["limit": String(limit), "order": order]
-                )
-                if json { return print(page.prettyJSON) }
-                let rows = (page["metrics"]?.elements ?? []).map { sample -> [String] in
+                let client = try manager.client()
+                let path = "proplets/\(id)/metrics"
+                let query = ["limit": String(limit), "order": order]
+                if json { return print(try await client.send("GET", path, query: query).prettyJSON) }
+                let page = try await client.fetch(PropletMetricsPage.self, "GET", path, query: query)
+                let rows = page.metrics.map { sample -> [String] in
                     [
-                        sample["timestamp"]?.text ?? "-",
-                        sample["metrics"]?["cpu_percent"]?.doubleValue.map { String(format: "%.1f", $0) } ?? "-",
-                        Table.bytes(sample["metrics"]?["memory_bytes"]?.doubleValue),
-                        sample["host"]?["cpu_percent"]?.doubleValue.map { String(format: "%.1f", $0) } ?? "-",
-                        Table.bytes(sample["host"]?["memory_used_bytes"]?.doubleValue),
-                        sample["running_tasks"]?.text ?? "-",
+                        sample.timestamp.rfc3339,
+                        sample.metrics.cpuPercent.map { String(format: "%.1f", $0) } ?? "-",
+                        Table.bytes(sample.metrics.memoryBytes.map(Double.init)),
+                        String(format: "%.1f", sample.host.cpuPercent),
+                        Table.bytes(Double(sample.host.memoryUsedBytes)),
+                        String(sample.runningTasks),
                     ]
                 }
                 print(

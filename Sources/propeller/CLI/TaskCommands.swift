@@ -72,8 +72,7 @@ struct TaskCommand: AsyncParsableCommand {
                 case (.some, .some): throw CLIError(description: "give either --profile or --profile-json, not both")
                 }
                 if let limits = try limitsBody() { body["limits"] = limits }
-                let task = try await client.send("POST", "tasks", body: .object(body))
-                let id = task["id"]?.text ?? "-"
+                let id = try await client.fetch(WasmTask.self, "POST", "tasks", body: .object(body)).id
                 if start {
                     try await client.send("POST", "tasks/\(id)/start", body: .object([:]))
                 }
@@ -132,8 +131,8 @@ struct TaskCommand: AsyncParsableCommand {
         func run() async throws {
             try await CLIRunner.run {
                 let body: JSONValue = .object(propletID.map { ["proplet_id": .string($0)] } ?? [:])
-                let task = try await manager.client().send("POST", "tasks/\(id)/start", body: body)
-                print("\(id) \(task["state"]?.text ?? "running") on \(task["proplet_id"]?.text ?? "-")")
+                let task = try await manager.client().fetch(WasmTask.self, "POST", "tasks/\(id)/start", body: body)
+                print("\(id) \(task.state.rawValue) on \(task.propletID ?? "-")")
             }
         }
     }
@@ -145,8 +144,13 @@ struct TaskCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await CLIRunner.run {
-                let task = try await manager.client().send("POST", "tasks/\(id)/stop", body: .object([:]))
-                print("\(id) \(task["state"]?.text ?? "stopping")")
+                let task = try await manager.client().fetch(
+                    WasmTask.self,
+                    "POST",
+                    "tasks/\(id)/stop",
+                    body: .object([:])
+                )
+                print("\(id) \(task.state.rawValue)")
             }
         }
     }
@@ -158,12 +162,9 @@ struct TaskCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await CLIRunner.run {
-                var task = try await manager.client().send("GET", "tasks/\(id)")
-                if case .object(var object) = task, case .string(let file)? = object["file"] {
-                    object["file"] = .string("<\(file.count) base64 characters>")
-                    task = .object(object)
-                }
-                print(task.prettyJSON)
+                var task = try await manager.client().fetch(WasmTask.self, "GET", "tasks/\(id)")
+                if let file = task.file { task.file = "<\(file.count) base64 characters>" }
+                print(try WireCoding.decode(JSONValue.self, from: try WireCoding.encode(task)).prettyJSON)
             }
         }
     }
@@ -180,13 +181,14 @@ struct TaskCommand: AsyncParsableCommand {
             try await CLIRunner.run {
                 var query = ["offset": String(offset), "limit": String(limit)]
                 query["state"] = state
-                let page = try await manager.client().send("GET", "tasks", query: query)
-                if json { return print(page.prettyJSON) }
-                let rows = (page["tasks"]?.elements ?? []).map { task in
-                    ["id", "name", "state", "proplet_id", "created_at"].map { task[$0]?.text ?? "-" }
+                let client = try manager.client()
+                if json { return print(try await client.send("GET", "tasks", query: query).prettyJSON) }
+                let page = try await client.fetch(TaskPage.self, "GET", "tasks", query: query)
+                let rows = page.tasks.map { task in
+                    [task.id, task.name, task.state.rawValue, task.propletID ?? "-", task.createdAt.rfc3339]
                 }
                 print(Table.render(header: ["ID", "NAME", "STATE", "PROPLET", "CREATED"], rows: rows))
-                print("\(rows.count) of \(page["total"]?.text ?? "?") tasks")
+                print("\(rows.count) of \(page.total) tasks")
             }
         }
     }

@@ -19,11 +19,12 @@ extension TaskCommand {
                 var query = ["offset": String(offset), "limit": String(limit), "order": order]
                 query["from"] = from
                 query["to"] = to
-                let page = try await manager.client().send("GET", "tasks/\(id)/metrics", query: query)
-                if json { return print(page.prettyJSON) }
-                print(SampleTable.render(page["metrics"]?.elements ?? []))
-                print(SampleTable.aggregate(page["aggregated"]))
-                print("\(page["metrics"]?.elements.count ?? 0) of \(page["total"]?.text ?? "?") samples")
+                let client = try manager.client()
+                if json { return print(try await client.send("GET", "tasks/\(id)/metrics", query: query).prettyJSON) }
+                let page = try await client.fetch(TaskMetricsPage.self, "GET", "tasks/\(id)/metrics", query: query)
+                print(SampleTable.render(page.metrics))
+                print(SampleTable.aggregate(page.aggregated))
+                print("\(page.metrics.count) of \(page.total) samples")
             }
         }
     }
@@ -44,18 +45,19 @@ extension TaskCommand {
                 let client = try manager.client()
                 var refreshes = 0
                 while count.map({ refreshes < $0 }) ?? true {
-                    let task = try await client.send("GET", "tasks/\(id)")
-                    let page = try await client.send(
+                    let task = try await client.fetch(WasmTask.self, "GET", "tasks/\(id)")
+                    let page = try await client.fetch(
+                        TaskMetricsPage.self,
                         "GET",
                         "tasks/\(id)/metrics",
                         query: ["order": "desc", "limit": "60"]
                     )
-                    let samples = Array((page["metrics"]?.elements ?? []).reversed())
-                    let cpu = samples.compactMap { $0["metrics"]?["cpu_percent"]?.doubleValue }
-                    let memory = samples.compactMap { $0["metrics"]?["memory_bytes"]?.doubleValue }
+                    let samples = Array(page.metrics.reversed())
+                    let cpu = samples.compactMap(\.metrics.cpuPercent)
+                    let memory = samples.compactMap { $0.metrics.memoryBytes.map(Double.init) }
                     var screen = "\u{1B}[2J\u{1B}[H"
-                    screen += "task \(id)  \(task["name"]?.text ?? "")  state: \(task["state"]?.text ?? "?")"
-                    screen += "  proplet: \(task["proplet_id"]?.text ?? "-")\n\n"
+                    screen += "task \(id)  \(task.name)  state: \(task.state.rawValue)"
+                    screen += "  proplet: \(task.propletID ?? "-")\n\n"
                     if let latest = samples.last {
                         screen += SampleTable.render([latest]) + "\n\n"
                     } else {
@@ -63,12 +65,11 @@ extension TaskCommand {
                     }
                     screen += "cpu %   \(Table.sparkline(cpu))  \(cpu.last.map { String(format: "%.1f", $0) } ?? "-")\n"
                     screen += "memory  \(Table.sparkline(memory))  \(Table.bytes(memory.last))\n\n"
-                    screen += SampleTable.aggregate(page["aggregated"]) + "\n"
+                    screen += SampleTable.aggregate(page.aggregated) + "\n"
                     FileHandle.standardOutput.write(Data(screen.utf8))
                     refreshes += 1
-                    if let state = task["state"]?.text, TaskState(rawValue: state)?.isFinished == true { break }
-                    let seconds =
-                        interval ?? Int(task["monitoring_profile"]?["interval"]?.doubleValue ?? 1)
+                    if task.state.isFinished { break }
+                    let seconds = interval ?? Int(task.monitoringProfile.interval)
                     try await Task.sleep(for: .seconds(max(1, seconds)))
                 }
             }
@@ -78,18 +79,18 @@ extension TaskCommand {
 
 /// Renders samples and aggregates for the terminal.
 enum SampleTable {
-    static func render(_ samples: [JSONValue]) -> String {
+    static func render(_ samples: [TaskSample]) -> String {
         let rows = samples.map { sample -> [String] in
-            let metrics = sample["metrics"]
+            let metrics = sample.metrics
             return [
-                sample["timestamp"]?.text ?? "-",
-                metrics?["cpu_percent"]?.doubleValue.map { String(format: "%.1f", $0) } ?? "-",
-                Table.bytes(metrics?["memory_bytes"]?.doubleValue),
-                Table.bytes(metrics?["disk_read_bytes"]?.doubleValue),
-                Table.bytes(metrics?["disk_write_bytes"]?.doubleValue),
-                metrics?["uptime_seconds"]?.text ?? "-",
-                metrics?["thread_count"]?.text ?? "-",
-                metrics?["file_descriptor_count"]?.text ?? "-",
+                sample.timestamp.rfc3339,
+                metrics.cpuPercent.map { String(format: "%.1f", $0) } ?? "-",
+                Table.bytes(metrics.memoryBytes.map(Double.init)),
+                Table.bytes(metrics.diskReadBytes.map(Double.init)),
+                Table.bytes(metrics.diskWriteBytes.map(Double.init)),
+                metrics.uptimeSeconds.map(String.init) ?? "-",
+                metrics.threadCount.map(String.init) ?? "-",
+                metrics.fileDescriptorCount.map(String.init) ?? "-",
             ]
         }
         return Table.render(
@@ -98,16 +99,14 @@ enum SampleTable {
         )
     }
 
-    static func aggregate(_ value: JSONValue?) -> String {
-        guard let value, value != .null else { return "aggregate: none" }
-        func number(_ key: String) -> String {
-            value[key]?.doubleValue.map { String(format: "%.1f", $0) } ?? "-"
-        }
-        return "aggregate over \(value["sample_count"]?.text ?? "0") samples: cpu avg \(number("avg_cpu_usage"))%"
-            + " max \(number("max_cpu_usage"))% p95 \(number("p95_cpu_usage"))%;"
-            + " memory avg \(Table.bytes(value["avg_memory_usage"]?.doubleValue))"
-            + " max \(Table.bytes(value["max_memory_usage"]?.doubleValue));"
-            + " disk read \(Table.bytes(value["total_disk_read"]?.doubleValue))"
-            + " write \(Table.bytes(value["total_disk_write"]?.doubleValue))"
+    static func aggregate(_ value: AggregatedMetrics?) -> String {
+        guard let value else { return "aggregate: none" }
+        func number(_ number: Double?) -> String { number.map { String(format: "%.1f", $0) } ?? "-" }
+        return "aggregate over \(value.sampleCount) samples: cpu avg \(number(value.avgCPUUsage))%"
+            + " max \(number(value.maxCPUUsage))% p95 \(number(value.p95CPUUsage))%;"
+            + " memory avg \(Table.bytes(value.avgMemoryUsage))"
+            + " max \(Table.bytes(Double(value.maxMemoryUsage)));"
+            + " disk read \(Table.bytes(Double(value.totalDiskRead)))"
+            + " write \(Table.bytes(Double(value.totalDiskWrite)))"
     }
 }

@@ -16,7 +16,7 @@ struct SQLiteFileModeTests {
         defer { try? FileManager.default.removeItem(at: root) }
         let path = root.appendingPathComponent("data/propeller.db").path
         let store = try SQLiteStore(path: path, logger: Logger(label: "test"))
-        try await store.upsertProplet(StoreFixtures.proplet("p1"))
+        try await store.createTask(StoreFixtures.task("t1"))
         #expect(try Self.mode(root.appendingPathComponent("data").path) == 0o700)
         for suffix in ["", "-wal", "-shm"] where FileManager.default.fileExists(atPath: path + suffix) {
             #expect(try Self.mode(path + suffix) == 0o600, "propeller.db\(suffix)")

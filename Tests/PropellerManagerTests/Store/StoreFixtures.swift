@@ -140,3 +140,20 @@ enum StoreFixtures {
         )
     }
 }
+
+extension Store {
+    /// Puts a proplet into the store through the domain operations, as the manager would have: its
+    /// registration (when it has metadata), a heartbeat with its running-task count, both at its
+    /// `lastSeen`, then — when it is not alive — its loss. Returns it as stored.
+    @discardableResult
+    func seed(_ proplet: Proplet) async throws -> Proplet {
+        if let metadata = proplet.metadata {
+            let registration = PropletRegistration(propletID: proplet.id, name: proplet.name, metadata: metadata)
+            _ = try await registerProplet(registration, at: proplet.lastSeen)
+        }
+        _ = try await recordHeartbeat(propletID: proplet.id, runningTasks: proplet.runningTasks, at: proplet.lastSeen)
+        if !proplet.alive { _ = try await markPropletLost(id: proplet.id, at: proplet.lastSeen) }
+        guard let stored = try await self.proplet(id: proplet.id) else { fatalError("seeded proplet missing") }
+        return stored
+    }
+}

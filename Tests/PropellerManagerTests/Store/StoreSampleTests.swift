@@ -112,12 +112,12 @@ struct StoreSampleTests {
     @Test("deleting a task removes its samples and only its samples", arguments: StoreFactory.all)
     func deleteRemovesSamples(factory: StoreFactory) async throws {
         try await withStore(factory) { store in
-            try await store.insertTask(F.task("t-1"))
-            try await store.insertTask(F.task("t-2"))
+            try await store.createTask(F.task("t-1"))
+            try await store.createTask(F.task("t-2"))
             try await store.insertTaskSamples((0..<5).map { F.sample("t-1", at: Double($0)) })
             try await store.insertTaskSamples((0..<3).map { F.sample("t-2", at: Double($0)) })
-            #expect(try await store.deleteTask(id: "t-1"))
-            try await store.insertTask(F.task("t-1"))
+            #expect(try await store.deleteTask(id: "t-1") == .deleted)
+            try await store.createTask(F.task("t-1"))
             #expect(try await store.taskSamples(taskID: "t-1", range: .all, order: .ascending, page: Page()).total == 0)
             #expect(try await store.taskAggregate(taskID: "t-1", range: .all) == nil)
             #expect(try await store.taskSamples(taskID: "t-2", range: .all, order: .ascending, page: Page()).total == 3)
@@ -148,7 +148,13 @@ struct StoreSampleTests {
             )
             #expect(ascending.items.map(\.host.load1m) == [0, 1])
 
-            #expect(try await store.deleteProplet(id: "p-1") == false)  // never registered, samples go anyway
+            #expect(try await store.deleteProplet(id: "p-1") == .notFound)  // never registered, samples stay
+            #expect(
+                try await store.propletSamples(propletID: "p-1", range: .all, order: .ascending, page: Page()).total
+                    == 12
+            )
+            try await store.seed(F.proplet("p-1", alive: false))
+            #expect(try await store.deleteProplet(id: "p-1") == .deleted)
             let gone = try await store.propletSamples(propletID: "p-1", range: .all, order: .ascending, page: Page())
             #expect(gone.total == 0)
             #expect(

@@ -18,13 +18,18 @@ struct TestManager {
 
     static let epoch = Timestamp(rfc3339: "2025-01-15T10:00:00.000000Z")!
 
-    init(store: any Store = InMemoryStore(), configure: (inout ManagerConfiguration) -> Void = { _ in }) {
+    init(
+        store: any Store = InMemoryStore(),
+        time: ManualTimeSource = ManualTimeSource(Self.epoch),
+        clock: any Clock<Duration> = ContinuousClock(),
+        configure: (inout ManagerConfiguration) -> Void = { _ in }
+    ) {
         var configuration = ManagerConfiguration()
         configuration.storage = .memory
         configure(&configuration)
         self.store = store
         pubsub = InMemoryPubSub()
-        time = ManualTimeSource(Self.epoch)
+        self.time = time
         var logger = Logger(label: "test.manager")
         logger.logLevel = .critical
         components = ManagerComponents(
@@ -32,6 +37,7 @@ struct TestManager {
             store: store,
             pubsub: pubsub,
             time: time,
+            clock: clock,
             logger: logger
         )
     }
@@ -40,23 +46,31 @@ struct TestManager {
 
     /// Runs `body` against the router (no sockets).
     func withClient(_ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
-        let app = Application(router: components.router(), logger: components.lifecycle.logger)
+        let app = Application(router: components.router(), logger: components.logger)
         try await app.test(.router) { client in try await body(client) }
     }
 
-    /// Registers a live proplet directly in the store.
+    /// Registers a proplet directly in the store (lost at once when not `alive`).
     @discardableResult
     func addProplet(id: String = "proplet-1", alive: Bool = true) async throws -> Proplet {
+        let metadata = PropletMetadata(
+            hostname: "host-\(id)",
+            os: "linux",
+            arch: "x86_64",
+            cpuCount: 2,
+            totalMemoryBytes: 1 << 30,
+            version: "0.1.0",
+            wasmRuntime: "wasmkit"
+        )
         let proplet = Proplet(
             id: id,
             name: "name-\(id)",
             alive: alive,
             lastSeen: time.now(),
             runningTasks: 0,
-            metadata: nil
+            metadata: metadata
         )
-        try await store.upsertProplet(proplet)
-        return proplet
+        return try await store.seed(proplet)
     }
 }
 

@@ -9,6 +9,7 @@ import Foundation
 import Logging
 import PropellerCore
 import PropellerManager
+import PropellerMonitoring
 
 struct Options {
     var database = ""
@@ -212,7 +213,7 @@ let dropSeconds = seconds(clock.now - began)
 // Task rows, so that run.sh can ask a real `propeller manager` on this file for these tasks over HTTP.
 let createdAt = Timestamp.now()
 for taskID in taskIDs {
-    try await store.insertTask(
+    try await store.createTask(
         WasmTask(
             id: taskID,
             name: "bench",

@@ -1,6 +1,9 @@
 import PropellerCore
 
-/// The definitions both stores aggregate with, so they agree exactly.
+/// The aggregation rules, once: the proplet's `aggregated` (`AggregateAccumulator`, the same
+/// avg/max/disk/count rules) and the manager's stores use them — `InMemoryStore` calls `aggregate`, and
+/// `SQLiteStore`'s SQL mirrors it (its percentiles are picked from sorted columns with
+/// `percentile(_:ofSorted:)`); the store suite checks both against random data.
 ///
 /// - avg/max of cpu and memory: over the samples that carry the metric; 0 when none does.
 /// - Percentiles are **nearest-rank**: the p-th percentile of n values is the value at 1-based rank
@@ -31,46 +34,26 @@ public enum SampleStatistics {
     /// The aggregate of samples given in ascending timestamp order; nil when there are none.
     public static func aggregate(_ samples: some Collection<TaskSample>) -> AggregatedMetrics? {
         guard !samples.isEmpty else { return nil }
+        var accumulator = AggregateAccumulator()
         var cpu: [Double] = []
         var memory: [Int64] = []
-        var cpuSum = 0.0
-        var memorySum = 0.0
-        var firstRead: Int64?
-        var lastRead: Int64?
-        var firstWrite: Int64?
-        var lastWrite: Int64?
         for sample in samples {
             let metrics = sample.metrics
-            if let value = metrics.cpuPercent {
-                cpu.append(value)
-                cpuSum += value
-            }
-            if let value = metrics.memoryBytes {
-                memory.append(value)
-                memorySum += Double(value)
-            }
-            if let value = metrics.diskReadBytes {
-                firstRead = firstRead ?? value
-                lastRead = value
-            }
-            if let value = metrics.diskWriteBytes {
-                firstWrite = firstWrite ?? value
-                lastWrite = value
-            }
+            accumulator.add(
+                cpu: metrics.cpuPercent,
+                memory: metrics.memoryBytes,
+                read: metrics.diskReadBytes,
+                write: metrics.diskWriteBytes
+            )
+            if let value = metrics.cpuPercent { cpu.append(value) }
+            if let value = metrics.memoryBytes { memory.append(value) }
         }
         cpu.sort()
         memory.sort()
-        return AggregatedMetrics(
-            avgCPUUsage: cpu.isEmpty ? 0 : cpuSum / Double(cpu.count),
-            maxCPUUsage: cpu.last ?? 0,
-            avgMemoryUsage: memory.isEmpty ? 0 : memorySum / Double(memory.count),
-            maxMemoryUsage: memory.last ?? 0,
-            totalDiskRead: growth(from: firstRead, to: lastRead),
-            totalDiskWrite: growth(from: firstWrite, to: lastWrite),
-            sampleCount: Int64(samples.count),
-            p50CPUUsage: percentile(50, ofSorted: cpu),
-            p95CPUUsage: percentile(95, ofSorted: cpu),
-            p95MemoryUsage: percentile(95, ofSorted: memory).map(Double.init)
-        )
+        var result = accumulator.result
+        result.p50CPUUsage = percentile(50, ofSorted: cpu)
+        result.p95CPUUsage = percentile(95, ofSorted: cpu)
+        result.p95MemoryUsage = percentile(95, ofSorted: memory).map(Double.init)
+        return result
     }
 }

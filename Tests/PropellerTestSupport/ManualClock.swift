@@ -2,13 +2,15 @@ import Synchronization
 
 /// A clock that moves only when a test calls `advance(by:)`, so interval-driven code runs instantly
 /// and deterministically.
-final class ManualClock: Clock, Sendable {
-    struct Instant: InstantProtocol {
-        var offset: Duration
+public final class ManualClock: Clock, Sendable {
+    public struct Instant: InstantProtocol {
+        public var offset: Duration
 
-        func advanced(by duration: Duration) -> Instant { Instant(offset: offset + duration) }
-        func duration(to other: Instant) -> Duration { other.offset - offset }
-        static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.offset < rhs.offset }
+        public init(offset: Duration) { self.offset = offset }
+
+        public func advanced(by duration: Duration) -> Instant { Instant(offset: offset + duration) }
+        public func duration(to other: Instant) -> Duration { other.offset - offset }
+        public static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.offset < rhs.offset }
     }
 
     private struct Sleeper {
@@ -25,13 +27,16 @@ final class ManualClock: Clock, Sendable {
 
     private let state = Mutex(State())
 
-    var now: Instant { state.withLock { $0.now } }
-    var minimumResolution: Duration { .zero }
+    /// A clock at offset zero with no sleepers.
+    public init() {}
+
+    public var now: Instant { state.withLock { $0.now } }
+    public var minimumResolution: Duration { .zero }
 
     /// Sleepers currently waiting.
-    var sleeperCount: Int { state.withLock { $0.sleepers.count } }
+    public var sleeperCount: Int { state.withLock { $0.sleepers.count } }
 
-    func sleep(until deadline: Instant, tolerance: Duration?) async throws {
+    public func sleep(until deadline: Instant, tolerance: Duration?) async throws {
         let id = state.withLock { state in
             state.nextID += 1
             return state.nextID
@@ -59,7 +64,7 @@ final class ManualClock: Clock, Sendable {
     }
 
     /// Moves time forward and wakes every sleeper whose deadline has come.
-    func advance(by duration: Duration) {
+    public func advance(by duration: Duration) {
         let due: [Sleeper] = state.withLock { state in
             state.now = state.now.advanced(by: duration)
             let now = state.now
@@ -70,7 +75,7 @@ final class ManualClock: Clock, Sendable {
     }
 
     /// Waits (in real time, up to `timeout`) until at least `count` sleepers wait on this clock.
-    func waitForSleepers(_ count: Int, timeout: Duration = .seconds(10)) async throws {
+    public func waitForSleepers(_ count: Int, timeout: Duration = .seconds(10)) async throws {
         let limit = ContinuousClock.now.advanced(by: timeout)
         while sleeperCount < count {
             guard ContinuousClock.now < limit else { throw TestTimeout(what: "\(count) sleepers on the manual clock") }
@@ -80,7 +85,10 @@ final class ManualClock: Clock, Sendable {
 }
 
 /// A test waited too long for something.
-struct TestTimeout: Error, CustomStringConvertible {
-    var what: String
-    var description: String { "timed out waiting for \(what)" }
+public struct TestTimeout: Error, CustomStringConvertible {
+    public var what: String
+
+    public init(what: String) { self.what = what }
+
+    public var description: String { "timed out waiting for \(what)" }
 }

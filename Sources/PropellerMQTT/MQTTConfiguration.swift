@@ -1,7 +1,7 @@
 /// How an `MQTTClient` connects and behaves. Every default lives here.
 public struct MQTTConfiguration: Sendable {
-    /// The broker: `mqtt://host[:port]` (default port 1883) or `mqtts://host[:port]` (default port
-    /// 8883, requires `caFile`).
+    /// The broker: `mqtt://host[:port]` (or `tcp://`, default port 1883) or `mqtts://host[:port]` (or
+    /// `ssl://`, default port 8883, TLS verified with `caFile`).
     public var url: String
     /// Username for the broker, or nil for anonymous access (default nil).
     public var username: String?
@@ -35,8 +35,15 @@ public struct MQTTConfiguration: Sendable {
     /// How long `disconnect()` waits for queued QoS ≥ 1 messages to be acknowledged and for QoS 0
     /// messages still buffered in libmosquitto to be written (default 2 s).
     public var drainTimeout: Duration
-    /// CA certificate file (PEM) used to verify the broker with `mqtts://` (default nil).
+    /// CA certificate file (PEM) used to verify the broker with `mqtts://` (default nil: the system's
+    /// trusted certificates in `/etc/ssl/certs`). The broker's certificate must also name the host of
+    /// `url`.
     public var caFile: String?
+    /// The client's own certificate (PEM) for brokers that require one (`require_certificate true`);
+    /// default nil. Needs `keyFile`.
+    public var certificateFile: String?
+    /// The private key (PEM, unencrypted) of `certificateFile`; default nil.
+    public var keyFile: String?
 
     /// A configuration with every default; `url` and `clientID` are required.
     public init(
@@ -60,5 +67,7 @@ public struct MQTTConfiguration: Sendable {
         self.maximumReconnectDelay = .seconds(5)
         self.drainTimeout = .seconds(2)
         self.caFile = nil
+        self.certificateFile = nil
+        self.keyFile = nil
     }
 }

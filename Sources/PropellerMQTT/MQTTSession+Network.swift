@@ -167,9 +167,21 @@ extension MQTTSession {
             )
             if code != MOSQ_ERR_SUCCESS.rawValue { return "last will on '\(will.topic)' rejected: \(describe(code))" }
         }
-        if address.usesTLS, let caFile = configuration.caFile {
-            let code = mosquitto_tls_set(handle, caFile, nil, nil, nil, nil)
-            if code != MOSQ_ERR_SUCCESS.rawValue { return "CA file '\(caFile)' rejected: \(describe(code))" }
+        if address.usesTLS {
+            // Without a CA file the system's trusted certificates verify the broker.
+            let caFile = configuration.caFile
+            let code = mosquitto_tls_set(
+                handle,
+                caFile,
+                caFile == nil ? "/etc/ssl/certs" : nil,
+                configuration.certificateFile,
+                configuration.keyFile,
+                nil
+            )
+            if code != MOSQ_ERR_SUCCESS.rawValue {
+                let files = [caFile, configuration.certificateFile, configuration.keyFile].compactMap { $0 }
+                return "TLS files \(files) rejected: \(describe(code))"
+            }
         }
         installCallbacks(on: handle)
         return nil

@@ -20,8 +20,17 @@ final class MQTTSession: Sendable {
     init(configuration: MQTTConfiguration, logger: Logger) throws(MQTTError) {
         MosquittoLibrary.initialized
         self.address = try MQTTBrokerAddress(url: configuration.url)
-        if address.usesTLS && configuration.caFile == nil {
-            throw .invalidURL(configuration.url, reason: "mqtts:// needs a CA file (caFile) to verify the broker")
+        if (configuration.certificateFile == nil) != (configuration.keyFile == nil) {
+            throw .configurationRejected(
+                url: configuration.url,
+                reason: "a client certificate needs its key and a key its certificate (certificateFile and keyFile)"
+            )
+        }
+        if !address.usesTLS && (configuration.caFile != nil || configuration.certificateFile != nil) {
+            throw .configurationRejected(
+                url: configuration.url,
+                reason: "TLS files are set but the URL is not mqtts:// (or ssl://): the connection would be plain"
+            )
         }
         self.configuration = configuration
         var logger = logger

@@ -98,9 +98,11 @@ package final class ChildProcess: Sendable {
     /// Spawns `executable` with `arguments` (argv[1…]) in its own process group, with stdout and stderr
     /// piped to the parent, every other descriptor closed, and every signal at its default disposition
     /// and unblocked (the parent ignores SIGTERM/SIGINT for its signal handling; the child must not).
+    /// The proplet's own environment is never passed on: the proplet's secrets must not reach a task.
     ///
     /// - Parameters:
-    ///   - environment: `KEY=VALUE` entries; nil passes the proplet's own environment.
+    ///   - environment: `KEY=VALUE` entries; nil passes `TaskEnvironment`'s allow-listed variables of
+    ///     the proplet's environment (never `PROPELLER_MQTT_PASSWORD` or any other secret).
     ///   - stdoutRetention: which stdout bytes to keep (default: the last `stdoutLimit`).
     ///   - limits: set with `prlimit(2)` on the new pid before this returns. The child may already be
     ///     running; CPU time is counted from its start all the same, so `RLIMIT_CPU` loses nothing.
@@ -150,12 +152,11 @@ package final class ChildProcess: Sendable {
 
         let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
-        let envp: [UnsafeMutablePointer<CChar>?]? = environment.map { $0.map { strdup($0) } + [nil] }
-        defer { for pointer in envp ?? [] { free(pointer) } }
+        let entries = environment ?? TaskEnvironment.current()
+        let envp: [UnsafeMutablePointer<CChar>?] = entries.map { strdup($0) } + [nil]
+        defer { for pointer in envp { free(pointer) } }
         var pid: pid_t = 0
-        let result =
-            envp.map { posix_spawn(&pid, executable, &actions, &attributes, argv, $0) }
-            ?? posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
+        let result = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
         close(stdoutPipe[1])
         close(stderrPipe[1])
         guard result == 0 else {

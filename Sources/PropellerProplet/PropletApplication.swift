@@ -17,16 +17,17 @@ public enum PropletApplication {
         let runtime = try await TaskRuntimes.resolve(configuration)
         logger.info("wasm runtime ready", metadata: ["wasm_runtime": "\(runtime.description)"])
         let topics = Topics(domainID: configuration.domainID, channelID: configuration.channelID)
-        let client = try MQTTClient(
-            configuration: MQTTConfiguration(
-                url: configuration.mqttURL,
-                clientID: "proplet-\(identity.propletID)",
-                username: configuration.mqttUsername,
-                password: configuration.mqttPassword,
-                will: PropletService<ContinuousClock>.lastWill(identity: identity, topics: topics)
-            ),
-            logger: logger
+        var mqtt = MQTTConfiguration(
+            url: configuration.mqttURL,
+            clientID: "proplet-\(identity.propletID)",
+            username: configuration.mqttUsername,
+            password: configuration.mqttPassword,
+            will: PropletService<ContinuousClock>.lastWill(identity: identity, topics: topics)
         )
+        mqtt.caFile = configuration.mqttCAFile
+        mqtt.certificateFile = configuration.mqttCertificateFile
+        mqtt.keyFile = configuration.mqttKeyFile
+        let client = try MQTTClient(configuration: mqtt, logger: logger)
         logger.info(
             "connecting to the broker",
             metadata: ["url": "\(configuration.mqttURL)", "proplet.id": "\(identity.propletID)"]

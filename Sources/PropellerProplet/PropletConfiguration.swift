@@ -12,6 +12,13 @@ public struct PropletConfiguration: Sendable, Hashable {
     public var mqttUsername: String?
     /// Broker password, unset by default (`PROPELLER_MQTT_PASSWORD`).
     public var mqttPassword: String?
+    /// CA certificate (PEM) that verifies an `mqtts://` broker (`PROPELLER_MQTT_CA_FILE`); unset: the
+    /// system's trusted certificates.
+    public var mqttCAFile: String?
+    /// The proplet's client certificate for the broker (`PROPELLER_MQTT_CERT_FILE`), unset by default.
+    public var mqttCertificateFile: String?
+    /// The key of `mqttCertificateFile` (`PROPELLER_MQTT_KEY_FILE`), unset by default.
+    public var mqttKeyFile: String?
     /// Domain of every topic, default `default` (`PROPELLER_DOMAIN_ID`).
     public var domainID: String = "default"
     /// Channel of every topic, default `default` (`PROPELLER_CHANNEL_ID`).
@@ -70,6 +77,16 @@ public struct PropletConfiguration: Sendable, Hashable {
             if let url = try reader.mqttURL() { mqttURL = url }
             mqttUsername = reader.string("PROPELLER_MQTT_USERNAME")
             mqttPassword = reader.string("PROPELLER_MQTT_PASSWORD")
+            mqttCAFile = reader.string("PROPELLER_MQTT_CA_FILE")
+            mqttCertificateFile = reader.string("PROPELLER_MQTT_CERT_FILE")
+            mqttKeyFile = reader.string("PROPELLER_MQTT_KEY_FILE")
+            if (mqttCertificateFile == nil) != (mqttKeyFile == nil) {
+                throw EnvironmentError(
+                    variable: mqttCertificateFile == nil ? "PROPELLER_MQTT_CERT_FILE" : "PROPELLER_MQTT_KEY_FILE",
+                    value: "unset",
+                    expected: "PROPELLER_MQTT_CERT_FILE and PROPELLER_MQTT_KEY_FILE set together"
+                )
+            }
             domainID = try reader.topicLevel("PROPELLER_DOMAIN_ID") ?? domainID
             channelID = try reader.topicLevel("PROPELLER_CHANNEL_ID") ?? channelID
             if let id = try reader.identifier("PROPLET_ID") { propletID = id }

@@ -26,7 +26,8 @@ public struct PropletIdentity: Sendable, Hashable, Codable {
     }
 
     /// The identity to use: `configuration.propletID`/`propletName` when set, otherwise the saved one,
-    /// otherwise a new one that is saved for the next start. The state directory is created if needed.
+    /// otherwise a new one that is saved for the next start. The state directory is created if needed
+    /// (mode `0700`, an existing one is tightened to it).
     ///
     /// - Throws: `PropletError.stateDirectory` when the directory cannot be created, or the saved file
     ///   cannot be read, parsed or written.
@@ -34,9 +35,9 @@ public struct PropletIdentity: Sendable, Hashable, Codable {
         let directory = configuration.stateDirectory
         let url = file(in: directory)
         do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try PrivateFiles.makeDirectory(directory)
         } catch {
-            throw .stateDirectory(path: directory, reason: "cannot create it (\(error.localizedDescription))")
+            throw .stateDirectory(path: directory, reason: "cannot create it (\(error))")
         }
         var saved: PropletIdentity?
         if FileManager.default.fileExists(atPath: url.path) {
@@ -54,7 +55,7 @@ public struct PropletIdentity: Sendable, Hashable, Codable {
         let identity = PropletIdentity(propletID: id, name: name)
         if saved == nil {
             do {
-                try WireCoding.encode(identity).write(to: url, options: .atomic)
+                try PrivateFiles.write([UInt8](try WireCoding.encode(identity)), to: url.path)
             } catch {
                 throw .stateDirectory(path: directory, reason: "cannot save \(url.lastPathComponent): \(error)")
             }

@@ -3,7 +3,7 @@ import PropellerCore
 import PropellerRegistry
 
 /// The files of one task run in the proplet's work directory: the module (`.wasm`) and the runner
-/// job (`.job.json`). Removed when the task ends.
+/// job (`.job.json`), both `0600` in a `0700` directory. Removed when the task ends.
 struct TaskFiles: Sendable {
     /// Path of the module file.
     var modulePath: String
@@ -52,13 +52,15 @@ struct TaskFiles: Sendable {
             daemon: command.daemon,
             limits: limits
         )
+        // Only the proplet's user may read a task's module and job (its env): directory 0700, files 0600.
         do {
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            try module.write(to: moduleURL)
-            try WireCoding.encode(job).write(to: jobURL)
+            try PrivateFiles.makeDirectory(folder.path)
+            try PrivateFiles.write([UInt8](module), to: moduleURL.path)
+            try PrivateFiles.write([UInt8](try WireCoding.encode(job)), to: jobURL.path)
         } catch {
             try? FileManager.default.removeItem(at: moduleURL)
-            throw .moduleUnavailable(reason: "cannot write the module to \(folder.path): \(error.localizedDescription)")
+            try? FileManager.default.removeItem(at: jobURL)
+            throw .moduleUnavailable(reason: "cannot write the module to \(folder.path): \(error)")
         }
         let bytes = [UInt8](module)
         return TaskFiles(

@@ -34,7 +34,7 @@ package struct TaskProcessPlan: Sendable {
     package var executable: String
     /// argv[1…].
     package var arguments: [String]
-    /// Its environment (`KEY=VALUE`); nil passes the proplet's.
+    /// Its environment (`KEY=VALUE`); nil passes `TaskEnvironment`'s allow-listed variables only.
     package var environment: [String]?
     /// Which stdout bytes to keep for `outcome`.
     package var stdoutRetention: ChildProcess.OutputRetention

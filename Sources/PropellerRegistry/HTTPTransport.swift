@@ -33,12 +33,18 @@ enum HTTPTransportError: Error, Sendable {
 struct HTTPTransport: Sendable {
     /// The time limit of each request, in seconds.
     var timeoutSeconds: Double
+    /// Which hosts requests and their redirects may reach.
+    var addressPolicy: AddressPolicy
 
-    /// Sends `request`; the body may be at most `limit` bytes.
+    /// Sends `request`; the body may be at most `limit` bytes. A host the address policy refuses (in
+    /// the request or in a redirect) fails the request before anything is sent to it.
     func send(_ request: URLRequest, limit: Int) async throws(HTTPTransportError) -> HTTPResponse {
         var request = request
         request.timeoutInterval = timeoutSeconds
-        let collector = BoundedBodyCollector(limit: limit)
+        if let host = request.url?.host, let refusal = addressPolicy.refusal(host: host) {
+            throw .failed(refusal)
+        }
+        let collector = BoundedBodyCollector(limit: limit, addressPolicy: addressPolicy)
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = timeoutSeconds
         configuration.timeoutIntervalForResource = timeoutSeconds
@@ -69,10 +75,12 @@ private final class BoundedBodyCollector: NSObject, URLSessionDataDelegate, Send
     }
 
     private let limit: Int
+    private let addressPolicy: AddressPolicy
     private let state = Mutex(State())
 
-    init(limit: Int) {
+    init(limit: Int, addressPolicy: AddressPolicy) {
         self.limit = limit
+        self.addressPolicy = addressPolicy
     }
 
     func start(_ continuation: CheckedContinuation<Result<HTTPResponse, HTTPTransportError>, Never>) {
@@ -116,6 +124,12 @@ private final class BoundedBodyCollector: NSObject, URLSessionDataDelegate, Send
         newRequest request: URLRequest,
         completionHandler: @escaping @Sendable (URLRequest?) -> Void
     ) {
+        if let host = request.url?.host, let refusal = addressPolicy.refusal(host: host) {
+            state.withLock { $0.failure = .failed("redirect refused: \(refusal)") }
+            completionHandler(nil)
+            task.cancel()
+            return
+        }
         // Credentials are for the registry only: drop them when a blob redirect leaves its host.
         var next = request
         if request.url?.host != task.originalRequest?.url?.host {

@@ -1,4 +1,5 @@
 import Foundation
+import PropellerCore
 
 /// The content-addressed module cache on disk: `blobs/sha256/<hex>` holds a module's bytes,
 /// `manifests/sha256/<hex>` holds the layer digest a pinned manifest digest resolved to.
@@ -49,9 +50,10 @@ struct ModuleCache: Sendable {
 
     private func write(_ data: Data, to path: String) throws {
         let url = URL(fileURLWithPath: path)
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        // Cached modules are the proplet's own: directories 0700, files 0600.
+        try PrivateFiles.makeDirectory(url.deletingLastPathComponent().path)
         let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(UUID().uuidString).partial")
-        try data.write(to: temporary)
+        try PrivateFiles.write([UInt8](data), to: temporary.path)
         // rename(2) replaces an existing entry atomically; a concurrent fetch of the same digest is harmless.
         guard rename(temporary.path, path) == 0 else {
             let code = errno

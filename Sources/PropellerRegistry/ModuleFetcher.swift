@@ -93,8 +93,11 @@ public final class ModuleFetcher: Sendable {
         counters.withLock { $0.urlDownloads += 1 }
         let response: HTTPResponse
         do {
-            response = try await HTTPTransport(timeoutSeconds: configuration.timeoutSeconds)
-                .send(request, limit: configuration.maxModuleBytes)
+            response = try await HTTPTransport(
+                timeoutSeconds: configuration.timeoutSeconds,
+                addressPolicy: configuration.addressPolicy
+            )
+            .send(request, limit: configuration.maxModuleBytes)
         } catch {
             switch error {
             case .bodyTooLarge(let limit, let size): throw .tooLarge(reference: text, limit: limit, size: size)

@@ -15,6 +15,9 @@ public struct ModuleFetcherConfiguration: Sendable, Hashable {
     public var maxModuleBytes: Int
     /// The time limit of each HTTP request, in seconds. Default 60.
     public var timeoutSeconds: Double
+    /// Which hosts may be fetched from (`PROPLET_REGISTRY_ALLOW_PRIVATE`). Default: loopback and
+    /// link-local addresses are refused.
+    public var addressPolicy: AddressPolicy
 
     /// The default cap on module size: 100 MiB.
     public static let defaultMaxModuleBytes = 100 * 1024 * 1024
@@ -30,10 +33,12 @@ public struct ModuleFetcherConfiguration: Sendable, Hashable {
         self.password = nil
         self.maxModuleBytes = Self.defaultMaxModuleBytes
         self.timeoutSeconds = Self.defaultTimeoutSeconds
+        self.addressPolicy = AddressPolicy()
     }
 
     /// Reads `PROPLET_REGISTRY_URL`, `PROPLET_REGISTRY_USERNAME`, `PROPLET_REGISTRY_PASSWORD`,
-    /// `PROPLET_REGISTRY_INSECURE` (comma-separated `host[:port]` list) and `PROPLET_MODULE_MAX_BYTES`;
+    /// `PROPLET_REGISTRY_INSECURE` (comma-separated `host[:port]` list), `PROPLET_REGISTRY_ALLOW_PRIVATE`
+    /// (`true`/`false`) and `PROPLET_MODULE_MAX_BYTES`;
     /// the cache goes to `<stateDirectory>/modules`.
     /// - Throws: ``ModuleFetcherConfigurationError`` naming the variable with a bad value.
     public init(environment: [String: String], stateDirectory: String) throws(ModuleFetcherConfigurationError) {
@@ -71,6 +76,18 @@ public struct ModuleFetcherConfiguration: Sendable, Hashable {
                 )
             }
             insecureRegistries = entries
+        }
+        if let value = Self.nonEmpty(environment["PROPLET_REGISTRY_ALLOW_PRIVATE"]) {
+            switch value.lowercased() {
+            case "true", "1", "yes": addressPolicy.allowPrivate = true
+            case "false", "0", "no": addressPolicy.allowPrivate = false
+            default:
+                throw ModuleFetcherConfigurationError(
+                    variable: "PROPLET_REGISTRY_ALLOW_PRIVATE",
+                    value: value,
+                    accepted: "true or false (allow image_url hosts on loopback and link-local addresses)"
+                )
+            }
         }
         if let value = Self.nonEmpty(environment["PROPLET_MODULE_MAX_BYTES"]) {
             guard let bytes = Int(value), bytes > 0 else {

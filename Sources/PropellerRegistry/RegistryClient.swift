@@ -20,7 +20,10 @@ final class RegistryClient: Sendable {
 
     init(configuration: ModuleFetcherConfiguration, logger: Logger) {
         self.configuration = configuration
-        self.transport = HTTPTransport(timeoutSeconds: configuration.timeoutSeconds)
+        self.transport = HTTPTransport(
+            timeoutSeconds: configuration.timeoutSeconds,
+            addressPolicy: configuration.addressPolicy
+        )
         self.logger = logger
     }
 

@@ -18,6 +18,7 @@ struct Propeller: AsyncParsableCommand {
             DevCommand.self,
             TaskCommand.self,
             PushCommand.self,
+            BrokerConfigCommand.self,
         ]
     )
 

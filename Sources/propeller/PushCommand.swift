@@ -54,6 +54,8 @@ struct PushCommand: AsyncParsableCommand {
         if let password { configuration.password = password }
         configuration.insecureRegistries += insecureRegistries
         configuration.timeoutSeconds = timeout
+        // The operator's own push may go to a registry on this machine; only proplet fetches are confined.
+        configuration.addressPolicy.allowPrivate = true
         let module = try Self.readModule(file)
         var logger = Logger(label: "propeller.push")
         logger.logLevel = .warning

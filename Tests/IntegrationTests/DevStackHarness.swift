@@ -51,6 +51,11 @@ func withDevStack<T>(
         ["dev", "--http-port", String(httpPort), "--mqtt-port", String(mqttPort), "--data-dir", dataDir.path]
         + (demo ? ["--demo"] : [])
     process.currentDirectoryURL = repositoryRoot
+    // The test registries listen on loopback, which proplets refuse for image_url by default.
+    process.environment = ProcessInfo.processInfo.environment.merging(["PROPLET_REGISTRY_ALLOW_PRIVATE": "true"]) {
+        _,
+        new in new
+    }
     let logURL = dataDir.appendingPathComponent("dev.out")
     _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
     let logHandle = try FileHandle(forWritingTo: logURL)

@@ -26,7 +26,7 @@ struct ConfigurationTests {
             "PROPELLER_MQTT_USERNAME": "u", "PROPELLER_MQTT_PASSWORD": "p", "PROPELLER_DOMAIN_ID": "d1",
             "PROPELLER_CHANNEL_ID": "c1", "MANAGER_STORAGE": "memory", "MANAGER_DB_PATH": "/tmp/x.db",
             "MANAGER_PROPLET_TIMEOUT": "5s", "MANAGER_RETENTION_MAX_AGE": "0", "MANAGER_RETENTION_MAX_SAMPLES": "10",
-            "MANAGER_MAX_BODY_BYTES": "2048",
+            "MANAGER_MAX_BODY_BYTES": "2048", "MANAGER_ALLOW_UNAUTHENTICATED": "true",
         ])
         #expect(configuration.httpHost == "0.0.0.0")
         #expect(configuration.httpPort == 0)

@@ -20,6 +20,8 @@ struct RegistryTestContext {
 
     func configuration(_ adjust: (inout ModuleFetcherConfiguration) -> Void = { _ in }) -> ModuleFetcherConfiguration {
         var configuration = ModuleFetcherConfiguration(cacheDirectory: cacheDirectory.path)
+        // The test registries listen on loopback.
+        configuration.addressPolicy.allowPrivate = true
         configuration.timeoutSeconds = 20
         adjust(&configuration)
         return configuration

@@ -21,15 +21,17 @@ public enum HTTPTestClient {
         public var text: String { String(decoding: body, as: UTF8.self) }
     }
 
-    /// Sends one request; a JSON body gets `Content-Type: application/json`.
+    /// Sends one request; a JSON body gets `Content-Type: application/json`; `headers` are added.
     public static func request(
         _ url: URL,
         method: String = "GET",
         json body: String? = nil,
+        headers extraHeaders: [String: String] = [:],
         timeout: TimeInterval = 10
     ) async throws -> Response {
         var request = URLRequest(url: url, timeoutInterval: timeout)
         request.httpMethod = method
+        for (name, value) in extraHeaders { request.setValue(value, forHTTPHeaderField: name) }
         if let body {
             request.httpBody = Data(body.utf8)
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")

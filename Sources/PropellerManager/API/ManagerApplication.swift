@@ -99,6 +99,7 @@ public struct ManagerComponents: Sendable {
         router.add(middleware: HTTPMetricsMiddleware(metrics: metrics))
         router.add(middleware: LogRequestsMiddleware(.info))
         router.add(middleware: JSONErrorMiddleware(logger: logger))
+        router.add(middleware: BearerAuthMiddleware(tokens: configuration.security.apiTokens))
         TaskRoutes(tasks: tasks, maxBodyBytes: configuration.maxBodyBytes).register(on: router)
         PropletRoutes(registry: registry).register(on: router)
         SystemRoutes(metrics: metrics).register(on: router)
@@ -111,6 +112,7 @@ public struct ManagerComponents: Sendable {
 /// (`runService()` adds graceful shutdown on SIGTERM/SIGINT).
 ///
 /// - Parameter onListening: called with the bound port once the server listens (useful with port 0).
+/// - Throws: `ManagerServerError` when the TLS certificate or key cannot be loaded.
 public func buildApplication(
     configuration: ManagerConfiguration,
     store: any Store,
@@ -119,7 +121,7 @@ public func buildApplication(
     logger: Logger,
     onListening: @escaping @Sendable (Int) async -> Void = { _ in },
     onSubscribed: @escaping @Sendable () async -> Void = {}
-) -> some ApplicationProtocol {
+) throws -> some ApplicationProtocol {
     let components = ManagerComponents(
         configuration: configuration,
         store: store,
@@ -130,6 +132,7 @@ public func buildApplication(
     )
     return Application(
         router: components.router(),
+        server: try ManagerServer.builder(configuration.security),
         configuration: ApplicationConfiguration(
             address: .hostname(configuration.httpHost, port: configuration.httpPort),
             serverName: "propeller-manager"
@@ -139,7 +142,11 @@ public func buildApplication(
             let port = channel.localAddress?.port ?? configuration.httpPort
             logger.info(
                 "manager listening",
-                metadata: ["http.host": "\(configuration.httpHost)", "http.port": "\(port)"]
+                metadata: [
+                    "http.host": "\(configuration.httpHost)", "http.port": "\(port)",
+                    "http.scheme": "\(configuration.security.usesTLS ? "https" : "http")",
+                    "api.tokens": "\(configuration.security.apiTokens)",
+                ]
             )
             await onListening(port)
         },
@@ -174,6 +181,9 @@ public enum ManagerApplication {
             username: configuration.mqttUsername,
             password: configuration.mqttPassword
         )
+        mqtt.caFile = configuration.mqttCAFile
+        mqtt.certificateFile = configuration.mqttCertificateFile
+        mqtt.keyFile = configuration.mqttKeyFile
         mqtt.cleanSession = false
         return try MQTTClient(configuration: mqtt, logger: logger)
     }
@@ -227,7 +237,7 @@ public enum ManagerApplication {
                 "db": "\(database(configuration))",
             ]
         )
-        let application = buildApplication(
+        let application = try buildApplication(
             configuration: configuration,
             store: store,
             pubsub: client,

@@ -16,6 +16,16 @@ extension ManagerConfiguration {
         if let url = try reader.mqttURL() { mqttURL = url }
         mqttUsername = reader.string("PROPELLER_MQTT_USERNAME")
         mqttPassword = reader.string("PROPELLER_MQTT_PASSWORD")
+        mqttCAFile = reader.string("PROPELLER_MQTT_CA_FILE")
+        mqttCertificateFile = reader.string("PROPELLER_MQTT_CERT_FILE")
+        mqttKeyFile = reader.string("PROPELLER_MQTT_KEY_FILE")
+        if (mqttCertificateFile == nil) != (mqttKeyFile == nil) {
+            throw ConfigurationError(
+                variable: mqttCertificateFile == nil ? "PROPELLER_MQTT_CERT_FILE" : "PROPELLER_MQTT_KEY_FILE",
+                value: "",
+                expected: "PROPELLER_MQTT_CERT_FILE and PROPELLER_MQTT_KEY_FILE set together"
+            )
+        }
         if let domain = try reader.topicLevel("PROPELLER_DOMAIN_ID") { domainID = domain }
         if let channel = try reader.topicLevel("PROPELLER_CHANNEL_ID") { channelID = channel }
         if let clientID = try reader.identifier("MANAGER_MQTT_CLIENT_ID") { mqttClientID = clientID }
@@ -54,5 +64,6 @@ extension ManagerConfiguration {
         if let seconds = try reader.seconds("MANAGER_RETENTION_INTERVAL", in: 1...86_400) {
             retentionIntervalSeconds = seconds
         }
+        security = try ManagerSecurityConfiguration(environment: environment, host: httpHost)
     }
 }

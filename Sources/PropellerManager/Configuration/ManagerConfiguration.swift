@@ -21,6 +21,13 @@ public struct ManagerConfiguration: Sendable, Hashable {
     public var mqttUsername: String?
     /// `PROPELLER_MQTT_PASSWORD`. Default unset.
     public var mqttPassword: String?
+    /// `PROPELLER_MQTT_CA_FILE`: CA (PEM) verifying an `mqtts://` broker. Default unset: the system's
+    /// trusted certificates.
+    public var mqttCAFile: String?
+    /// `PROPELLER_MQTT_CERT_FILE`: the manager's client certificate (PEM). Default unset.
+    public var mqttCertificateFile: String?
+    /// `PROPELLER_MQTT_KEY_FILE`: the key of `mqttCertificateFile` (PEM). Default unset.
+    public var mqttKeyFile: String?
     /// `PROPELLER_DOMAIN_ID`. Default `default`.
     public var domainID = "default"
     /// `PROPELLER_CHANNEL_ID`. Default `default`.
@@ -69,6 +76,9 @@ public struct ManagerConfiguration: Sendable, Hashable {
     public var retentionMaxAgeSeconds = 7 * 24 * 3600
     /// `MANAGER_RETENTION_INTERVAL`: seconds between retention sweeps. Default 60.
     public var retentionIntervalSeconds = 60
+
+    /// API tokens, HTTPS and HTTP connection limits (SPEC §7).
+    public var security = ManagerSecurityConfiguration()
 
     /// The defaults.
     public init() {}

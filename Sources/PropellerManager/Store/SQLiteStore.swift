@@ -22,7 +22,8 @@ public final class SQLiteStore: Store {
     /// so every operation checks this first.
     private let closed = Mutex(false)
 
-    /// Opens (creating if needed) the database file at `path` and migrates it to the latest schema.
+    /// Opens (creating if needed, `0600` in a new `0700` directory) the database file at `path` and
+    /// migrates it to the latest schema.
     ///
     /// Throws `StoreError.database` naming the path when the file cannot be opened or migrated.
     public init(path: String, logger: Logger) throws {
@@ -39,6 +40,7 @@ public final class SQLiteStore: Store {
                     sql: "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -32768; PRAGMA wal_autocheckpoint = 10000"
                 )
             }
+            try Self.preparePrivateFile(path)
             let pool = try DatabasePool(path: path, configuration: configuration)
             try Self.migrator.migrate(pool)
             self.database = pool

@@ -1,21 +1,30 @@
+import AsyncHTTPClient
 import Foundation
+import NIOCore
+import NIOSSL
 import PropellerCore
-
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// A failure talking to the manager, shown to the user as one line.
 struct CLIError: Error, CustomStringConvertible {
     var description: String
 }
 
-/// The manager's REST API as the CLI uses it (SPEC §4).
+/// The manager's REST API as the CLI uses it (SPEC §4), over HTTP or HTTPS.
+///
+/// Reads `PROPELLER_API_TOKEN` (sent as `Authorization: Bearer`) and `PROPELLER_MANAGER_CA_FILE` (a PEM
+/// CA that verifies an HTTPS manager instead of the system's trusted certificates).
 struct ManagerAPIClient {
     /// The manager's base URL, e.g. `http://127.0.0.1:7070`.
     let baseURL: URL
+    /// The API token, or nil without `PROPELLER_API_TOKEN`.
+    let token: String?
+    /// The CA file trusted for `https://`, or nil for the system's trust store.
+    let caFile: String?
 
-    init(baseURL: String) throws {
+    init(
+        baseURL: String,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws {
         guard let url = URL(string: baseURL), let scheme = url.scheme, scheme == "http" || scheme == "https",
             url.host != nil
         else {
@@ -24,6 +33,11 @@ struct ManagerAPIClient {
             )
         }
         self.baseURL = url
+        token = environment["PROPELLER_API_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        caFile = environment["PROPELLER_MANAGER_CA_FILE"].flatMap { $0.isEmpty ? nil : $0 }
+        if let caFile, !FileManager.default.isReadableFile(atPath: caFile) {
+            throw CLIError(description: "PROPELLER_MANAGER_CA_FILE=\(caFile) is not a readable PEM file")
+        }
     }
 
     /// Sends a request and decodes the body as one of the API's response types (PropellerCore's
@@ -66,21 +80,14 @@ struct ManagerAPIClient {
         if !query.isEmpty {
             components.queryItems = query.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) }
         }
-        var request = URLRequest(url: components.url!)
-        request.httpMethod = method
-        request.timeoutInterval = 30
+        var request = HTTPClientRequest(url: components.url!.absoluteString)
+        request.method = .init(rawValue: method)
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         if let body {
-            request.httpBody = try WireCoding.encode(body)
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            request.body = .bytes(ByteBuffer(bytes: try WireCoding.encode(body)))
+            request.headers.add(name: "Content-Type", value: "application/json")
         }
-        let data: Data
-        let response: URLResponse
-        do {
-            (data, response) = try await URLSession.shared.data(for: request)
-        } catch {
-            throw CLIError(description: "cannot reach the manager at \(baseURL.absoluteString): \(Self.reason(error))")
-        }
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        let (status, data) = try await execute(request)
         guard (200..<300).contains(status) else {
             if let error = try? JSONDecoder().decode(APIError.self, from: data) {
                 throw CLIError(description: "\(error.error) (HTTP \(status))")
@@ -90,14 +97,26 @@ struct ManagerAPIClient {
         return data
     }
 
-    private static func reason(_ error: any Error) -> String {
-        let nsError = error as NSError
-        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError,
-            let text = underlying.userInfo[NSLocalizedDescriptionKey] as? String
-        {
-            return text
+    /// Runs one request on a client of its own (a CLI sends few), always shut down afterwards.
+    private func execute(_ request: HTTPClientRequest) async throws -> (Int, Data) {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        if let caFile { tls.trustRoots = .file(caFile) }
+        let client = HTTPClient(
+            eventLoopGroupProvider: .singleton,
+            configuration: HTTPClient.Configuration(
+                tlsConfiguration: tls,
+                timeout: .init(connect: .seconds(10), read: .seconds(30))
+            )
+        )
+        do {
+            let response = try await client.execute(request, timeout: .seconds(30))
+            let body = try await response.body.collect(upTo: 256 << 20)
+            try? await client.shutdown()
+            return (Int(response.status.code), Data(buffer: body))
+        } catch {
+            try? await client.shutdown()
+            throw CLIError(description: "cannot reach the manager at \(baseURL.absoluteString): \(error)")
         }
-        return (nsError.userInfo[NSLocalizedDescriptionKey] as? String) ?? "\(error)"
     }
 }
 

@@ -70,6 +70,7 @@ for size in [1 << 20, 16 << 20, 64 << 20] {
     let module = syntheticModule(bytes: size)
     let reference = "\(registry)/bench/module:\(size)"
     var configuration = ModuleFetcherConfiguration(cacheDirectory: scratch.appendingPathComponent("push").path)
+    configuration.addressPolicy.allowPrivate = true
     var digest = ""
     let push = try await milliseconds {
         digest = try await ModulePusher(configuration: configuration, logger: logger).push(

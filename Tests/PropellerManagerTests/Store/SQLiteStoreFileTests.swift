@@ -103,7 +103,10 @@ struct SQLiteStoreFileTests {
     @Test("a path that cannot be opened is a database error naming the path")
     func unopenablePath() async throws {
         try await withTemporaryDirectory { directory in
-            let path = directory.appendingPathComponent("missing/dir/manager.db").path
+            // Beneath a regular file: no directory can be created there (missing directories are created).
+            let file = directory.appendingPathComponent("not-a-directory")
+            try Data("x".utf8).write(to: file)
+            let path = file.appendingPathComponent("manager.db").path
             let error = try #require(throws: StoreError.self) { try SQLiteStore(path: path, logger: .quiet) }
             #expect("\(error)".contains(path))
         }

@@ -60,6 +60,17 @@ class Stack:
             [os.path.join(BIN, "propeller"), "manager"],
             env=dict(common, MANAGER_HTTP_PORT=str(self.http), MANAGER_STORAGE="memory"),
             stdout=self.log, stderr=subprocess.STDOUT)
+        # The proplet registers once at start-up: start it after the manager is up and subscribed, or
+        # its registration is lost (until the delivery issue's `control/manager/hello` lands).
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if self.request("GET", "/health").get("status"):
+                    break
+            except OSError:
+                pass
+            time.sleep(0.1)
+        time.sleep(1)
         self.proplet = subprocess.Popen(
             [os.path.join(BIN, "propeller"), "proplet"],
             env=dict(common, PROPLET_STATE_DIR=os.path.join(self.dir, "proplet"), PROPLET_WASM_RUNTIME=runtime,

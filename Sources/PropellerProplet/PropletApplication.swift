@@ -29,7 +29,7 @@ public enum PropletApplication {
             metadata: ["url": "\(configuration.mqttURL)", "proplet.id": "\(identity.propletID)"]
         )
         try await client.connect()
-        let service = PropletService(configuration: configuration, identity: identity, pubSub: client, logger: logger)
+        let service = try PropletService(configuration: configuration, identity: identity, pubSub: client, logger: logger)
         let group = ServiceGroup(
             configuration: .init(
                 services: [service],

@@ -41,6 +41,12 @@ public struct PropletConfiguration: Sendable, Hashable {
     public var runnerPath: String?
     /// Time between SIGTERM and SIGKILL when a task is stopped. Default 1 s.
     public var stopGracePeriod: Duration = .seconds(1)
+    /// Most bytes of unacknowledged messages kept in the journal (memory and `<state dir>/journal`);
+    /// past it the oldest are dropped and counted. Default 64 MiB (`PROPLET_OUTBOX_MAX_BYTES`).
+    public var outboxMaxBytes: Int = 64 << 20
+    /// How long an unacknowledged message waits before it is sent again. Default 10 s
+    /// (`PROPLET_ACK_TIMEOUT`, not in SPEC).
+    public var ackTimeout: Duration = .seconds(10)
 
     /// A configuration with every default.
     public init() {}
@@ -102,6 +108,19 @@ public struct PropletConfiguration: Sendable, Hashable {
             metricsInterval = try Self.seconds("PROPLET_METRICS_INTERVAL", text)
         }
         runnerPath = value("PROPLET_RUNNER_PATH")
+        if let text = value("PROPLET_OUTBOX_MAX_BYTES") {
+            guard text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let bytes = Int(text), bytes >= 4096 else {
+                throw .invalidEnvironment(
+                    variable: "PROPLET_OUTBOX_MAX_BYTES",
+                    expected: "a whole number of bytes of at least 4096, like 67108864",
+                    got: text
+                )
+            }
+            outboxMaxBytes = bytes
+        }
+        if let text = value("PROPLET_ACK_TIMEOUT") {
+            ackTimeout = try Self.seconds("PROPLET_ACK_TIMEOUT", text)
+        }
     }
 
     /// Parses `true/false/1/0/yes/no` (any case).

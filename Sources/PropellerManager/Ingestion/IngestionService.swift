@@ -45,7 +45,7 @@ public struct IngestionService: Service {
 
     /// The one subscription: `m/{domain}/c/{channel}/control/proplet/+` (one filter to match per message
     /// instead of five).
-    public var subscriptionFilter: String { topics.base + "control/proplet/+" }
+    public var subscriptionFilter: String { topics.base + "control/proplet/#" }
 
     /// Subscribes, then consumes until cancelled or gracefully shut down (buffered samples are written first).
     public func run() async throws {
@@ -85,11 +85,8 @@ public struct IngestionService: Service {
         batcher: SampleBatcher,
         control: AsyncStream<(PubSubMessage, Topics.Kind)>.Continuation
     ) async {
-        let base = topics.base
         for await message in stream {
-            guard message.topic.hasPrefix(base),
-                let kind = Topics.Kind(rawValue: String(message.topic.utf8.dropFirst(base.utf8.count))!)
-            else {
+            guard let (kind, _) = topics.parse(message.topic) else {
                 metrics.messageDropped(reason: "unexpected_topic")
                 continue
             }
@@ -112,6 +109,8 @@ public struct IngestionService: Service {
         case .propletMetrics: "metrics"
         case .managerStart: "start"
         case .managerStop: "stop"
+        case .managerAck: "ack"
+        case .managerHello: "hello"
         case .metricsProplet: "metrics_proplet"
         }
     }
@@ -142,7 +141,7 @@ public struct IngestionService: Service {
                         )
                     }
                 }
-            case .managerStart, .managerStop, .metricsProplet:
+            case .managerStart, .managerStop, .managerAck, .managerHello, .metricsProplet:
                 metrics.messageDropped(reason: "unexpected_topic")
             }
         } catch {

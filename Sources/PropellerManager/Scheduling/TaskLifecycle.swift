@@ -125,7 +125,11 @@ public final class TaskLifecycle: Sendable {
                 monitoringProfile: task.monitoringProfile
             )
             do {
-                try await self.pubsub.publish(self.topics.topic(.managerStart), json: command, qos: .atLeastOnce)
+                try await self.pubsub.publish(
+                    self.topics.topic(.managerStart, propletID: proplet.id),
+                    json: command,
+                    qos: .atLeastOnce
+                )
             } catch {
                 self.logger.error("start command not published", metadata: ["task.id": "\(id)", "error": "\(error)"])
                 try? await self.store.updateTask(previous)
@@ -147,7 +151,7 @@ public final class TaskLifecycle: Sendable {
             }
             do {
                 try await self.pubsub.publish(
-                    self.topics.topic(.managerStop),
+                    self.topics.topic(.managerStop, propletID: propletID),
                     json: StopCommand(id: id, propletID: propletID),
                     qos: .atLeastOnce
                 )

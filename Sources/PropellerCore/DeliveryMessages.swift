@@ -54,28 +54,36 @@ public struct ManagerHello: Sendable, Hashable, Codable {
 ///
 /// It lets the manager tell a gap that may still be filled (a message on its way or to be resent) from
 /// one that never will: every `seq` below `oldest_seq` that the manager has not stored was dropped by
-/// the proplet (its journal was full) and is counted as lost. A `next_seq` at or below what the manager
-/// has already acknowledged means the proplet lost its state directory and numbers from 1 again.
+/// the proplet (its journal was full) and is counted as lost. A new `epoch` means the proplet lost its
+/// journal (a new state directory) and numbers from 1 again.
 public struct DeliveryCursor: Sendable, Hashable, Codable {
     /// The oldest `seq` the proplet still keeps (equal to `nextSeq` when nothing is pending).
     public var oldestSeq: UInt64
     /// The `seq` its next message will carry.
     public var nextSeq: UInt64
+    /// Names the journal: chosen at random when the journal file is created, kept across restarts.
+    public var epoch: String
 
-    public init(oldestSeq: UInt64, nextSeq: UInt64) {
+    public init(oldestSeq: UInt64, nextSeq: UInt64, epoch: String) {
         self.oldestSeq = oldestSeq
         self.nextSeq = nextSeq
+        self.epoch = epoch
     }
 
     enum CodingKeys: String, CodingKey {
         case oldestSeq = "oldest_seq"
         case nextSeq = "next_seq"
+        case epoch
     }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         oldestSeq = UInt64(try container.decodeNonNegative(.oldestSeq))
         nextSeq = UInt64(try container.decodeNonNegative(.nextSeq))
+        epoch = try container.decode(String.self, forKey: .epoch)
+        guard !epoch.isEmpty, epoch.count <= 64 else {
+            throw ContractError.invalidValue(field: "delivery.epoch", expected: "1 to 64 characters", got: epoch)
+        }
         guard oldestSeq <= nextSeq else {
             throw ContractError.invalidValue(
                 field: "delivery.oldest_seq",

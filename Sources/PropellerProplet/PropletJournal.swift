@@ -17,7 +17,8 @@ import Glibc
 ///   and counted (`droppedCount`); the manager counts the gap as lost.
 ///
 /// The file is a log of lines — `M seq topic payload` (a message), `A seq` (acknowledged up to),
-/// `D seq` (dropped), `N seq` (next seq, written when the file is compacted) — replayed on start; a
+/// `D seq` (dropped), `N seq epoch` (next seq and the journal's epoch, written when the file is
+/// created or compacted) — replayed on start; a
 /// torn last line from a crash is ignored. Lines are written with plain `write(2)`: a killed proplet
 /// loses nothing (the kernel has the bytes); a power loss may lose the last writes.
 package final class PropletJournal: Sendable {
@@ -39,6 +40,7 @@ package final class PropletJournal: Sendable {
         var dropped = 0
         var fd: Int32 = -1
         var fileBytes = 0
+        var epoch = ""
 
         var pending: ArraySlice<Entry> { entries[head...] }
 
@@ -68,6 +70,9 @@ package final class PropletJournal: Sendable {
         self.maxBytes = max(1, maxBytes)
         var state = State()
         if let contents = Self.readFile(path) { Self.replay(contents, into: &state) }
+        if state.epoch.isEmpty {
+            state.epoch = String(UInt64.random(in: 1...UInt64.max), radix: 16)
+        }
         while state.bytes > self.maxBytes, state.head < state.entries.count {
             _ = state.removeFirst()
             state.dropped += 1
@@ -99,7 +104,11 @@ package final class PropletJournal: Sendable {
     /// Where the journal stands, for registrations and heartbeats.
     package var cursor: DeliveryCursor {
         state.withLock { state in
-            DeliveryCursor(oldestSeq: state.pending.first?.seq ?? state.nextSeq, nextSeq: state.nextSeq)
+            DeliveryCursor(
+                oldestSeq: state.pending.first?.seq ?? state.nextSeq,
+                nextSeq: state.nextSeq,
+                epoch: state.epoch
+            )
         }
     }
 
@@ -179,7 +188,7 @@ package final class PropletJournal: Sendable {
     /// make up most of it): `N next` first, then one `M` line per message; atomic by rename.
     package func compact() throws(PropletError) {
         try state.withLock { (state) throws(PropletError) in
-            var contents = Array("N\t\(state.nextSeq)\n".utf8)
+            var contents = Array("N\t\(state.nextSeq)\t\(state.epoch)\n".utf8)
             for entry in state.pending {
                 contents += Array("M\t\(entry.seq)\t\(entry.topic)\t".utf8)
                 contents += entry.payload
@@ -256,6 +265,7 @@ package final class PropletJournal: Sendable {
                 }
             case UInt8(ascii: "N"):
                 state.nextSeq = max(state.nextSeq, number)
+                if fields.count >= 3 { state.epoch = String(decoding: fields[2], as: UTF8.self) }
             default:
                 continue
             }

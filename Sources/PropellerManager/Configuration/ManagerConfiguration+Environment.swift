@@ -51,6 +51,9 @@ extension ManagerConfiguration {
             self.storage = storage
         }
         if let path = try reader.string("MANAGER_DB_PATH") { databasePath = path }
+        if let seconds = try reader.seconds("MANAGER_CLOCK_SKEW", in: 0...86_400) {
+            clockSkewSeconds = seconds
+        }
         if let seconds = try reader.seconds("MANAGER_PROPLET_TIMEOUT", in: 1...86_400) {
             propletTimeoutSeconds = seconds
         }

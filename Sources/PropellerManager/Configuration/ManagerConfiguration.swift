@@ -38,6 +38,8 @@ public struct ManagerConfiguration: Sendable, Hashable {
     public var databasePath = "./propeller.db"
     /// `MANAGER_PROPLET_TIMEOUT`: seconds of silence after which a proplet is not alive. Default 30.
     public var propletTimeoutSeconds = 30
+    /// `MANAGER_CLOCK_SKEW`: seconds a sample's timestamp may lie in the future. Default 5.
+    public var clockSkewSeconds = 5
     /// `MANAGER_LIVENESS_CHECK_INTERVAL`: seconds between liveness sweeps. Default 1.
     public var livenessCheckIntervalSeconds = 1
     /// `MANAGER_MAX_BODY_BYTES`: largest accepted request body; larger → 413. Default 16 MiB.

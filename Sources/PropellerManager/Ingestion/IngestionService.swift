@@ -9,7 +9,15 @@ import ServiceLifecycle
 ///
 /// Decoding is strict (`WireCoding`); a message that does not decode is dropped, counted
 /// (`propeller_ingest_messages_dropped_total{reason="undecodable"}`) and logged with its topic and the
-/// reason. Samples keep their own timestamp. `onSubscribed` runs once every subscription is in place. The PubSub client restores subscriptions after a reconnect.
+/// reason. Every decoded message is then checked (`IngestRules`, SPEC §2 "What the manager accepts"):
+/// identity, assignment, state, ranges, timestamp window; what fails is dropped and counted by reason,
+/// and never changes a task or creates a row. Samples keep their own timestamp.
+///
+/// Delivery (SPEC §2): samples and results are committed, then acknowledged per batch on
+/// `control/manager/{proplet_id}/ack` with the store's contiguous mark (`DeliveryStore`); a resent
+/// message is stored once. Every time the MQTT client connects, a `control/manager/hello` asks every
+/// proplet to register and resend what is not acknowledged. `onSubscribed` runs once every subscription
+/// is in place; the PubSub client restores subscriptions after a reconnect.
 public struct IngestionService: Service {
     let lifecycle: TaskLifecycle
     let registry: PropletRegistry
@@ -19,6 +27,8 @@ public struct IngestionService: Service {
     let flushInterval: Duration
     let logger: Logger
     let onSubscribed: @Sendable () async -> Void
+    let rules: IngestRules
+    let delivery: DeliveryAcknowledger
 
     /// Creates the service; `batchSize` samples per transaction at most, flushed at least every `flushInterval`.
     public init(
@@ -28,10 +38,22 @@ public struct IngestionService: Service {
         topics: Topics,
         batchSize: Int = 500,
         flushInterval: Duration = .milliseconds(100),
+        clockSkewSeconds: Int = 5,
+        managerID: String = "propeller-manager",
         logger: Logger,
         onSubscribed: @escaping @Sendable () async -> Void = {}
     ) {
         self.onSubscribed = onSubscribed
+        self.rules = IngestRules(clockSkewSeconds: Double(clockSkewSeconds))
+        self.delivery = DeliveryAcknowledger(
+            store: lifecycle.store,
+            pubsub: pubsub,
+            topics: topics,
+            metrics: lifecycle.metrics,
+            managerID: managerID,
+            time: lifecycle.time,
+            logger: logger
+        )
         self.lifecycle = lifecycle
         self.registry = registry
         self.pubsub = pubsub
@@ -43,15 +65,17 @@ public struct IngestionService: Service {
 
     var metrics: ManagerMetrics { lifecycle.metrics }
 
-    /// The one subscription: `m/{domain}/c/{channel}/control/proplet/+` (one filter to match per message
-    /// instead of five).
+    /// The one subscription: `m/{domain}/c/{channel}/control/proplet/#` (every proplet's create, alive and
+    /// results topics and the two shared sample topics; one filter to match per message instead of five).
     public var subscriptionFilter: String { topics.base + "control/proplet/#" }
 
     /// Subscribes, then consumes until cancelled or gracefully shut down (buffered samples are written first).
     public func run() async throws {
+        let events = pubsub.connectionEvents()
         let stream = try await pubsub.subscribe(subscriptionFilter, qos: .atLeastOnce)
         logger.info("ingestion subscribed", metadata: ["mqtt.filter": "\(subscriptionFilter)"])
         await onSubscribed()
+        await delivery.sayHello(reason: "start", force: true)
         let batcher = SampleBatcher(batchSize: batchSize)
         // Samples are decoded on the reading task; registrations, heartbeats and results (rare, and they
         // wait for the state lock and the store) go to their own task so they never hold up samples.
@@ -60,6 +84,11 @@ public struct IngestionService: Service {
             group.addTask { await self.write(batcher.batches) }
             group.addTask {
                 for await (message, kind) in control { await self.handle(message, kind: kind, batcher: batcher) }
+            }
+            group.addTask {
+                for await event in events.cancelOnGracefulShutdown() {
+                    if case .connected = event { await self.delivery.sayHello(reason: "connected", force: true) }
+                }
             }
             await cancelWhenGracefulShutdown {
                 await withTaskGroup(of: Void.self) { readers in
@@ -87,7 +116,7 @@ public struct IngestionService: Service {
     ) async {
         for await message in stream {
             guard let (kind, _) = topics.parse(message.topic) else {
-                metrics.messageDropped(reason: "unexpected_topic")
+                metrics.messageDropped(reason: DropReason.unexpectedTopic.rawValue)
                 continue
             }
             switch kind {
@@ -115,9 +144,11 @@ public struct IngestionService: Service {
         }
     }
 
-    /// Decodes one message and applies it.
+    /// Decodes one message, checks that a per-proplet topic and its payload name the same proplet, and
+    /// applies it (samples go to the batcher, checked when their batch is written).
     func handle(_ message: PubSubMessage, kind: Topics.Kind, batcher: SampleBatcher) async {
         metrics.messageReceived(kind: Self.label(of: kind))
+        let topicID = topics.parse(message.topic)?.propletID
         do throws(ContractError) {
             switch kind {
             case .propletTaskMetrics:
@@ -126,26 +157,32 @@ public struct IngestionService: Service {
                 batcher.append(try WireCoding.decode(PropletSample.self, from: message.payload))
             case .propletCreate:
                 let registration = try WireCoding.decode(PropletRegistration.self, from: message.payload)
-                await apply(message) { () throws(ManagerError) in try await registry.register(registration) }
-            case .propletAlive:
-                let heartbeat = try WireCoding.decode(PropletHeartbeat.self, from: message.payload)
-                await apply(message) { () throws(ManagerError) in try await registry.heartbeat(heartbeat) }
-            case .propletResults:
-                let result = try WireCoding.decode(TaskResult.self, from: message.payload)
+                guard confirm(registration.propletID, topicID, message) else { return }
                 await apply(message) { () throws(ManagerError) in
-                    if try await !lifecycle.apply(result) {
-                        metrics.messageDropped(reason: "unknown_task")
-                        logger.warning(
-                            "results dropped: unknown task or another proplet's",
-                            metadata: ["task.id": "\(result.taskID)", "proplet.id": "\(result.propletID)"]
-                        )
+                    try await registry.register(registration)
+                    if let cursor = registration.delivery {
+                        try await delivery.reconcile(propletID: registration.propletID, cursor: cursor)
                     }
                 }
+            case .propletAlive:
+                let heartbeat = try WireCoding.decode(PropletHeartbeat.self, from: message.payload)
+                guard confirm(heartbeat.propletID, topicID, message) else { return }
+                await apply(message) { () throws(ManagerError) in
+                    let registered = try await registry.heartbeat(heartbeat)
+                    if !registered { await delivery.sayHello(reason: "heartbeat from an unregistered proplet") }
+                    if registered, let cursor = heartbeat.delivery {
+                        try await delivery.reconcile(propletID: heartbeat.propletID, cursor: cursor)
+                    }
+                }
+            case .propletResults:
+                let result = try WireCoding.decode(TaskResult.self, from: message.payload)
+                guard confirm(result.propletID, topicID, message) else { return }
+                await apply(message) { () throws(ManagerError) in try await applyResult(result) }
             case .managerStart, .managerStop, .managerAck, .managerHello, .metricsProplet:
-                metrics.messageDropped(reason: "unexpected_topic")
+                metrics.messageDropped(reason: DropReason.unexpectedTopic.rawValue)
             }
         } catch {
-            metrics.messageDropped(reason: "undecodable")
+            metrics.messageDropped(reason: DropReason.undecodable.rawValue)
             logger.warning(
                 "message dropped: undecodable",
                 metadata: ["topic": "\(message.topic)", "reason": "\(error)", "bytes": "\(message.payload.count)"]
@@ -153,55 +190,64 @@ public struct IngestionService: Service {
         }
     }
 
+    /// Whether the payload's `proplet_id` is the one in the topic; counts and logs a mismatch.
+    private func confirm(_ payloadID: String, _ topicID: String?, _ message: PubSubMessage) -> Bool {
+        guard payloadID == topicID else {
+            metrics.messageDropped(reason: DropReason.identityMismatch.rawValue)
+            logger.warning(
+                "message dropped: proplet_id differs from the topic's",
+                metadata: ["topic": "\(message.topic)", "proplet.id": "\(payloadID)"]
+            )
+            return false
+        }
+        return true
+    }
+
+    /// Applies a result once per (`proplet_id`, `seq`) when the rules accept it, then acknowledges it.
+    private func applyResult(_ result: TaskResult) async throws(ManagerError) {
+        let store = lifecycle.store
+        if let seq = result.seq {
+            let seen = try await lifecycle.guarded("read delivery ledger") {
+                try await store.committedSeqs(propletID: result.propletID, among: [seq])
+            }
+            if !seen.isEmpty {
+                metrics.messageDropped(reason: DropReason.duplicate.rawValue)
+                await delivery.acknowledge(propletID: result.propletID)
+                return
+            }
+        }
+        let task = try await lifecycle.guarded("read task") { try await store.task(id: result.taskID) }
+        if let reason = rules.check(result, task: task) {
+            metrics.messageDropped(reason: reason.rawValue)
+            logger.warning(
+                "results dropped",
+                metadata: [
+                    "task.id": "\(result.taskID)", "proplet.id": "\(result.propletID)", "reason": "\(reason.rawValue)",
+                ]
+            )
+        } else {
+            let proplet = try await lifecycle.guarded("read proplet") { try await store.proplet(id: result.propletID) }
+            var accepted = result
+            if let final = result.finalMetrics, !rules.acceptsFinalMetrics(final, proplet: proplet, now: lifecycle.time.now())
+            {
+                metrics.messageDropped(reason: DropReason.outOfRange.rawValue)
+                accepted.finalMetrics = nil
+            }
+            try await lifecycle.apply(accepted)
+        }
+        if let seq = result.seq { try await delivery.commit([result.propletID: [seq]]) }
+    }
+
     private func apply(_ message: PubSubMessage, _ body: () async throws(ManagerError) -> Void) async {
         do {
             try await body()
         } catch {
-            metrics.messageDropped(reason: "store_error")
+            metrics.messageDropped(reason: DropReason.storeError.rawValue)
             logger.error("message not applied", metadata: ["topic": "\(message.topic)", "error": "\(error)"])
         }
     }
 
-    /// Writes batches in order until the batcher finishes.
-    func write(_ batches: AsyncStream<SampleBatcher.Batch>) async {
-        for await batch in batches {
-            switch batch {
-            case .task(let samples):
-                do {
-                    let stored = try await lifecycle.store.insertTaskSamples(samples)
-                    metrics.samplesStored(stored, kind: "task")
-                } catch {
-                    metrics.messageDropped(reason: "store_error", count: samples.count)
-                    logger.error(
-                        "task samples not stored",
-                        metadata: ["count": "\(samples.count)", "error": "\(error)"]
-                    )
-                    continue
-                }
-                await updateTaskGauges(samples)
-            case .proplet(let samples):
-                do {
-                    let stored = try await lifecycle.store.insertPropletSamples(samples)
-                    metrics.samplesStored(stored, kind: "proplet")
-                } catch {
-                    metrics.messageDropped(reason: "store_error", count: samples.count)
-                    logger.error(
-                        "proplet samples not stored",
-                        metadata: ["count": "\(samples.count)", "error": "\(error)"]
-                    )
-                    continue
-                }
-                var latest: [String: PropletSample] = [:]
-                for sample in samples
-                where sample.timestamp >= (latest[sample.propletID]?.timestamp ?? sample.timestamp) {
-                    latest[sample.propletID] = sample
-                }
-                for sample in latest.values { metrics.updateProplet(sample) }
-            }
-        }
-    }
-
-    private func updateTaskGauges(_ samples: [TaskSample]) async {
+    func updateTaskGauges(_ samples: [TaskSample]) async {
         var latest: [String: TaskSample] = [:]
         for sample in samples where sample.timestamp >= (latest[sample.taskID]?.timestamp ?? sample.timestamp) {
             latest[sample.taskID] = sample

@@ -25,6 +25,10 @@ public final class TaskLifecycle: Sendable {
     private let running = Mutex<[String: String]>([:])
     /// Tasks seen in samples and known not to be running (bounded; cleared when full).
     private let notRunning = Mutex<Set<String>>([])
+    /// The `task_ids` of each proplet's last heartbeat (which processes still run where).
+    let reportedTasks = Mutex<[String: Set<String>]>([:])
+    /// Tasks whose stop was asked for while their proplet was unreachable (bounded; cleared when full).
+    let stopRequested = Mutex<Set<String>>([])
 
     /// Error of tasks whose proplet stopped sending heartbeats or went offline.
     public static let propletLostError = "proplet lost"
@@ -142,11 +146,17 @@ public final class TaskLifecycle: Sendable {
     }
 
     /// Publishes the stop command to the task's proplet. The task stays `running` until the proplet's
-    /// results arrive (then `stopped`).
+    /// results arrive (then `stopped`). Stop also reaches a process that still runs although the task
+    /// is recorded as finished: its proplet listed it in its last heartbeat, or the manager itself
+    /// marked it failed when the proplet went silent. `conflict` only when no process of the task can
+    /// exist anywhere.
     public func stop(id: String) async throws(ManagerError) -> WasmTask {
         try await locked { () throws(ManagerError) in
             let task = try await self.task(id: id)
-            guard task.state == .running, let propletID = task.propletID else {
+            guard let propletID = task.propletID,
+                task.state == .running || IngestRules.isManagerGuess(task)
+                    || self.isReported(taskID: id, propletID: propletID)
+            else {
                 throw .conflict("task \(id) is not running (state: \(task.state.rawValue))")
             }
             do {
@@ -157,6 +167,12 @@ public final class TaskLifecycle: Sendable {
                 )
             } catch {
                 throw .unavailable("the MQTT broker did not accept the stop command: \(error)")
+            }
+            if task.state != .running {
+                self.stopRequested.withLock { set in
+                    if set.count >= 10_000 { set.removeAll() }
+                    set.insert(id)
+                }
             }
             self.logger.info("task stop requested", metadata: ["task.id": "\(id)", "proplet.id": "\(propletID)"])
             return task
@@ -199,6 +215,7 @@ public final class TaskLifecycle: Sendable {
                 self.metrics.samplesStored(stored, kind: "task")
             }
             self.forgetRunning(result.taskID)
+            _ = self.stopRequested.withLock { $0.remove(result.taskID) }
             self.logger.info(
                 "task finished",
                 metadata: ["task.id": "\(result.taskID)", "task.state": "\(result.state.rawValue)"]
@@ -250,12 +267,12 @@ public final class TaskLifecycle: Sendable {
         for id in metrics.taskIDsWithSeries.subtracting(runningIDs) { metrics.removeTask(id: id) }
     }
 
-    private func markRunning(id: String, name: String) {
+    func markRunning(id: String, name: String) {
         running.withLock { $0[id] = name }
         _ = notRunning.withLock { $0.remove(id) }
     }
 
-    private func forgetRunning(_ id: String) {
+    func forgetRunning(_ id: String) {
         _ = running.withLock { $0.removeValue(forKey: id) }
         notRunning.withLock { set in
             if set.count >= 10_000 { set.removeAll() }
@@ -271,9 +288,13 @@ public final class TaskLifecycle: Sendable {
                 throw .notFound("proplet \(requested) not found")
             }
             guard proplet.alive else { throw .unavailable("proplet \(requested) is not alive") }
+            guard proplet.metadata != nil else {
+                throw .unavailable("proplet \(requested) has not registered yet; retry once it has")
+            }
             return proplet
         }
-        let alive = try await allProplets().filter(\.alive)
+        // Only registered proplets are schedulable (SPEC §2): a heartbeat alone does not make one.
+        let alive = try await allProplets().filter { $0.alive && $0.metadata != nil }
         guard !alive.isEmpty else {
             throw .unavailable("no live proplet to run the task; start a proplet and retry")
         }

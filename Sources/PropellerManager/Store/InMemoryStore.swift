@@ -10,6 +10,8 @@ public actor InMemoryStore: Store {
     private var propletsByID: [String: Proplet] = [:]
     private var taskSeries: [String: SampleSeries<TaskSample>] = [:]
     private var propletSeries: [String: SampleSeries<PropletSample>] = [:]
+    /// Delivery ledgers by proplet id (`DeliveryStore`).
+    var ledgers: [String: Ledger] = [:]
 
     /// An empty store.
     public init() {}

@@ -11,6 +11,9 @@ extension SQLiteStore {
         migrator.registerMigration("v1-tasks-proplets-samples") { db in
             try db.execute(sql: tasksTable + propletsTable + taskSamplesTable + propletSamplesTable)
         }
+        migrator.registerMigration("v2-delivery-ledger") { db in
+            try db.execute(sql: deliveryTables)
+        }
         return migrator
     }
 

@@ -63,7 +63,7 @@ public struct RetentionPolicy: Sendable, Hashable {
 /// Two implementations pass one shared test suite: `SQLiteStore` (GRDB, durable, the default) and
 /// `InMemoryStore` (tests and throwaway runs). Aggregates are computed by the store over **all** stored
 /// samples of a series in the requested range.
-public protocol Store: Sendable {
+public protocol Store: DeliveryStore {
     // MARK: Tasks
     /// Inserts a new task. Throws `StoreError.conflict` when the id exists.
     func insertTask(_ task: WasmTask) async throws

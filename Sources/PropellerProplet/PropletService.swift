@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import PropellerCore
 import PropellerMQTT
@@ -65,6 +66,15 @@ public struct PropletService<C: Clock>: Service where C.Duration == Duration {
         self.logger = logger
         self.makeReader = makeReader
         self.counters = Counters()
+        do {
+            try FileManager.default.createDirectory(
+                atPath: configuration.stateDirectory,
+                withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700]
+            )
+        } catch {
+            throw .stateDirectory(path: configuration.stateDirectory, reason: "cannot create it (\(error))")
+        }
         let journal = try PropletJournal(
             path: configuration.stateDirectory + "/journal-\(identity.propletID)",
             maxBytes: configuration.outboxMaxBytes

@@ -45,7 +45,8 @@ public struct PropletService<C: Clock>: Service where C.Duration == Duration {
         let dropped = Mutex<Int>(0)
     }
 
-    /// Creates the service with an injected clock and process-reader factory (unit tests).
+    /// Creates the service with an injected clock and process-reader factory (unit tests). `runtime`
+    /// defaults to the configured one, unchecked (`TaskRuntimes.unchecked`).
     ///
     /// - Throws: `PropletError.stateDirectory` when the journal in the state directory cannot be opened.
     package init(
@@ -54,7 +55,8 @@ public struct PropletService<C: Clock>: Service where C.Duration == Duration {
         pubSub: any PubSub,
         logger: Logger,
         clock: C,
-        makeReader: @escaping ProcessReaderFactory
+        makeReader: @escaping ProcessReaderFactory,
+        runtime: (any TaskRuntime)? = nil
     ) throws(PropletError) {
         self.configuration = configuration
         self.identity = identity
@@ -89,7 +91,8 @@ public struct PropletService<C: Clock>: Service where C.Duration == Duration {
         let registry = configuration.registry
         self.supervisor = TaskSupervisor(
             settings: .init(
-                runnerPath: RunnerLocator.runnerPath(configuration),
+                runtime: runtime ?? TaskRuntimes.unchecked(configuration),
+                limits: configuration.taskLimits,
                 workDirectory: configuration.stateDirectory + "/tasks",
                 stopGracePeriod: configuration.stopGracePeriod,
                 monitoringEnabled: configuration.monitoringEnabled,
@@ -135,7 +138,7 @@ public struct PropletService<C: Clock>: Service where C.Duration == Duration {
     public func run() async throws {
         logger.info(
             "proplet starting",
-            metadata: ["name": "\(identity.name)", "runner": "\(RunnerLocator.runnerPath(configuration))"]
+            metadata: ["name": "\(identity.name)", "wasm_runtime": "\(supervisor.runtimeDescription)"]
         )
         let events = pubSub.connectionEvents()
         let commands = try await pubSub.subscribe(commandFilter, qos: .atLeastOnce)
@@ -213,7 +216,7 @@ public struct PropletService<C: Clock>: Service where C.Duration == Duration {
         let registration = PropletRegistration(
             propletID: identity.propletID,
             name: identity.name,
-            metadata: HostDescription.metadata(),
+            metadata: HostDescription.metadata(wasmRuntime: supervisor.runtimeDescription),
             delivery: publisher.journal.cursor
         )
         do {
@@ -341,14 +344,16 @@ public struct PropletService<C: Clock>: Service where C.Duration == Duration {
 }
 
 extension PropletService where C == ContinuousClock {
-    /// Creates the service with the real clock and the real `/proc` sampler.
+    /// Creates the service with the real clock and the real `/proc` sampler, running tasks with
+    /// `runtime` (from `TaskRuntimes.resolve`).
     ///
     /// - Throws: `PropletError.stateDirectory` when the journal in the state directory cannot be opened.
-    public init(
+    package init(
         configuration: PropletConfiguration,
         identity: PropletIdentity,
         pubSub: any PubSub,
-        logger: Logger
+        logger: Logger,
+        runtime: any TaskRuntime
     ) throws(PropletError) {
         try self.init(
             configuration: configuration,
@@ -356,7 +361,8 @@ extension PropletService where C == ContinuousClock {
             pubSub: pubSub,
             logger: logger,
             clock: ContinuousClock(),
-            makeReader: ProcessSampler.factory
+            makeReader: ProcessSampler.factory,
+            runtime: runtime
         )
     }
 }

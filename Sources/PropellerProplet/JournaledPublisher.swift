@@ -60,7 +60,10 @@ package struct JournaledPublisher: Sendable {
             do {
                 try await pubSub.publish(entry.topic, payload: entry.payload, qos: .atLeastOnce, retain: false)
             } catch {
-                logger.error("cannot resend a journaled message", metadata: ["seq": "\(entry.seq)", "error": "\(error)"])
+                logger.error(
+                    "cannot resend a journaled message",
+                    metadata: ["seq": "\(entry.seq)", "error": "\(error)"]
+                )
                 return 0
             }
         }

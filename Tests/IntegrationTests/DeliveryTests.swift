@@ -44,7 +44,8 @@ struct DeliveryTests {
             try await broker.start()
             let restartedAt = Timestamp.now()
             try await stack.eventually("samples after the restart", within: 30) {
-                (try await stack.sampleTimes(of: id).last ?? .now().adding(seconds: -100)) > restartedAt.adding(seconds: 3)
+                (try await stack.sampleTimes(of: id).last ?? .now().adding(seconds: -100))
+                    > restartedAt.adding(seconds: 3)
             }
             // Journaled samples of the outage arrive within the ack timeout plus a resend.
             try await Task.sleep(for: .seconds(4))
@@ -143,7 +144,9 @@ struct DeliveryTests {
                 try await Task.sleep(for: .seconds(1))
             }
             // Everything is up once the manager answers; then one heartbeat interval (1 s) plus slack.
-            try await stack.eventually("the manager's API", within: 20) { try await stack.request("GET", "/health").0 == 200 }
+            try await stack.eventually("the manager's API", within: 20) {
+                try await stack.request("GET", "/health").0 == 200
+            }
             _ = lastStarted
             let proplet = try await stack.registeredProplet(within: 4)
             #expect(proplet["name"]?.stringValue?.hasPrefix("proplet-") == true)

@@ -67,7 +67,10 @@ struct FloodDeliveryTests {
             let stack = try DeliveryStack(broker: broker, timeout: 60)
             try stack.startManager()
             try await stack.eventually("the manager", within: 30) { try await stack.request("GET", "/health").0 == 200 }
-            let publisher = try ProtocolPublisher(brokerURL: broker.url, topics: Topics(domainID: "dlv", channelID: "c1"))
+            let publisher = try ProtocolPublisher(
+                brokerURL: broker.url,
+                topics: Topics(domainID: "dlv", channelID: "c1")
+            )
             try await publisher.client.connect()
             let (acks, hellos) = try await publisher.listen()
             try await publisher.register()
@@ -112,7 +115,9 @@ struct FloodDeliveryTests {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
                     for await message in acks {
-                        guard let ack = try? WireCoding.decode(DeliveryAck.self, from: message.payload) else { continue }
+                        guard let ack = try? WireCoding.decode(DeliveryAck.self, from: message.payload) else {
+                            continue
+                        }
                         publisher.acked.withLock { $0 = max($0, ack.seq) }
                     }
                 }
@@ -140,7 +145,10 @@ struct FloodDeliveryTests {
             }
             let (status, page) = try await stack.request("GET", "/tasks/\(id)/metrics?limit=1")
             #expect(status == 200)
-            #expect(page["total"] == .integer(Int64(count)), "stored \(page["total"] ?? .null) of \(count)\n\(stack.logs)")
+            #expect(
+                page["total"] == .integer(Int64(count)),
+                "stored \(page["total"] ?? .null) of \(count)\n\(stack.logs)"
+            )
             #expect(publisher.hellos.withLock { $0 } >= 1)
             await publisher.client.disconnect()
             await stack.stopAll()

@@ -154,7 +154,11 @@ struct IngestionTests {
                 finishedAt: TestManager.epoch.adding(seconds: 2),
                 finalMetrics: final
             )
-            try await manager.pubsub.publish(manager.topics.topic(.propletResults, propletID: "p1"), json: result, qos: .atLeastOnce)
+            try await manager.pubsub.publish(
+                manager.topics.topic(.propletResults, propletID: "p1"),
+                json: result,
+                qos: .atLeastOnce
+            )
             try await eventually { (try? await manager.store.task(id: task.id))?.state == .completed }
             let stored = try #require(try await manager.store.task(id: task.id))
             #expect(stored.results == "3")
@@ -245,7 +249,10 @@ struct IngestionTests {
         #expect(try await manager.store.proplet(id: "p1")?.alive == false)
         #expect(try await manager.store.task(id: task.id)?.state == .running, "a will alone fails nothing")
         await #expect(throws: ManagerError.self) {
-            try await lifecycle.start(id: try await lifecycle.create(try TaskRequest(json: Data(taskBody().utf8))).id, propletID: nil)
+            try await lifecycle.start(
+                id: try await lifecycle.create(try TaskRequest(json: Data(taskBody().utf8))).id,
+                propletID: nil
+            )
         }
         manager.time.advance(seconds: 29)
         #expect(try await registry.sweep().isEmpty)

@@ -95,7 +95,10 @@ struct ManagerProcessTests {
             ]
             let proplet = try FakeProplet(brokerURL: broker.url)
             try await proplet.client.connect()
-            let starts = try await proplet.client.subscribe(proplet.topics.topic(.managerStart, propletID: proplet.id), qos: .atLeastOnce)
+            let starts = try await proplet.client.subscribe(
+                proplet.topics.topic(.managerStart, propletID: proplet.id),
+                qos: .atLeastOnce
+            )
             var startCommands = starts.makeAsyncIterator()
 
             let manager = try await ManagerProcess.start(environment: environment)
@@ -173,7 +176,11 @@ struct ManagerProcessTests {
                         timestamp: final.timestamp
                     )
                 )
-                try await proplet.client.publish(proplet.topics.topic(.propletResults, propletID: proplet.id), json: result, qos: .atLeastOnce)
+                try await proplet.client.publish(
+                    proplet.topics.topic(.propletResults, propletID: proplet.id),
+                    json: result,
+                    qos: .atLeastOnce
+                )
                 try await Self.eventually("the results") {
                     try await Self.get(base, "/tasks/\(taskID)/results").json?["state"] as? String == "completed"
                 }

@@ -189,15 +189,28 @@ struct PropletHarness {
     }
 
     func send(_ command: StartCommand) async throws {
-        try await pubSub.publish(topics.topic(.managerStart, propletID: identity.propletID), json: command, qos: .atLeastOnce)
+        try await pubSub.publish(
+            topics.topic(.managerStart, propletID: identity.propletID),
+            json: command,
+            qos: .atLeastOnce
+        )
     }
 
     func send(_ command: StopCommand) async throws {
-        try await pubSub.publish(topics.topic(.managerStop, propletID: identity.propletID), json: command, qos: .atLeastOnce)
+        try await pubSub.publish(
+            topics.topic(.managerStop, propletID: identity.propletID),
+            json: command,
+            qos: .atLeastOnce
+        )
     }
 
     func sendRaw(_ kind: Topics.Kind, _ text: String) async throws {
-        try await pubSub.publish(topics.topic(kind, propletID: identity.propletID), payload: Array(text.utf8), qos: .atLeastOnce, retain: false)
+        try await pubSub.publish(
+            topics.topic(kind, propletID: identity.propletID),
+            payload: Array(text.utf8),
+            qos: .atLeastOnce,
+            retain: false
+        )
     }
 
     /// Messages published so far on a topic kind.

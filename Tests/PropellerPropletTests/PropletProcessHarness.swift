@@ -66,7 +66,11 @@ struct PropletProcess {
             monitoringProfile: profile ?? .automatic(daemon: daemon),
             limits: limits
         )
-        try await probe.client.publish(topics.topic(.managerStart, propletID: propletID), json: command, qos: .atLeastOnce)
+        try await probe.client.publish(
+            topics.topic(.managerStart, propletID: propletID),
+            json: command,
+            qos: .atLeastOnce
+        )
     }
 
     /// Publishes a stop command.

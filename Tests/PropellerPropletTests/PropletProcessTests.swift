@@ -185,11 +185,16 @@ struct PropletProcessTests {
                 #expect(final.aggregated.sampleCount == 1)
                 // Threads and fds come from the runner after its work ended (the final-sample handshake).
                 #expect((final.metrics.threadCount ?? 0) >= 1, "thread_count missing: \(final.metrics)")
-                #expect((final.metrics.fileDescriptorCount ?? 0) >= 3, "file_descriptor_count missing: \(final.metrics)")
+                #expect(
+                    (final.metrics.fileDescriptorCount ?? 0) >= 3,
+                    "file_descriptor_count missing: \(final.metrics)"
+                )
                 #expect(final.metrics.memoryPercent != nil)
                 #expect(final.metrics.diskReadBytes != nil && final.metrics.diskWriteBytes != nil)
                 let raw = try proplet.rawResult(of: "t-short")
-                let keys = Set(try #require((raw["final_metrics"] as? [String: Any])?["metrics"] as? [String: Any]).keys)
+                let keys = Set(
+                    try #require((raw["final_metrics"] as? [String: Any])?["metrics"] as? [String: Any]).keys
+                )
                 #expect(
                     keys == [
                         "cpu_percent", "memory_bytes", "memory_percent", "disk_read_bytes", "disk_write_bytes",

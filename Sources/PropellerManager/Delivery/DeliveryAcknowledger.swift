@@ -112,7 +112,10 @@ final class DeliveryAcknowledger: Sendable {
                 qos: .atLeastOnce
             )
         } catch {
-            logger.error("cannot publish an acknowledgement", metadata: ["proplet.id": "\(propletID)", "error": "\(error)"])
+            logger.error(
+                "cannot publish an acknowledgement",
+                metadata: ["proplet.id": "\(propletID)", "error": "\(error)"]
+            )
         }
     }
 }

@@ -228,7 +228,8 @@ public struct IngestionService: Service {
         } else {
             let proplet = try await lifecycle.guarded("read proplet") { try await store.proplet(id: result.propletID) }
             var accepted = result
-            if let final = result.finalMetrics, !rules.acceptsFinalMetrics(final, proplet: proplet, now: lifecycle.time.now())
+            if let final = result.finalMetrics,
+                !rules.acceptsFinalMetrics(final, proplet: proplet, now: lifecycle.time.now())
             {
                 metrics.messageDropped(reason: DropReason.outOfRange.rawValue)
                 accepted.finalMetrics = nil

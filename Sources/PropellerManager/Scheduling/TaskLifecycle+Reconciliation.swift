@@ -40,10 +40,15 @@ extension TaskLifecycle {
             let updated = task
             try await guarded("update task") { try await self.store.updateTask(updated) }
             markRunning(id: task.id, name: task.name)
-            logger.info("task running again: its proplet is back", metadata: ["task.id": "\(id)", "proplet.id": "\(propletID)"])
+            logger.info(
+                "task running again: its proplet is back",
+                metadata: ["task.id": "\(id)", "proplet.id": "\(propletID)"]
+            )
         }
         let reported = Set(taskIDs)
-        let running = try await guarded("read running tasks") { try await self.store.runningTasks(propletID: propletID) }
+        let running = try await guarded("read running tasks") {
+            try await self.store.runningTasks(propletID: propletID)
+        }
         let grace = now.adding(seconds: -Self.startGraceSeconds)
         for var task in running where !reported.contains(task.id) && (task.startedAt ?? now) < grace {
             task.state = .failed

@@ -5,7 +5,10 @@ import Testing
 
 @Suite("Delivery ledger in the store")
 struct DeliveryStoreTests {
-    @Test("the mark advances over contiguous seqs only; out-of-order and repeated seqs are handled", arguments: StoreKind.allCases)
+    @Test(
+        "the mark advances over contiguous seqs only; out-of-order and repeated seqs are handled",
+        arguments: StoreKind.allCases
+    )
     func contiguous(kind: StoreKind) async throws {
         let store = try kind.make()
         var progress = try await store.commitSeqs(["p1": [1, 2, 4]])
@@ -19,10 +22,16 @@ struct DeliveryStoreTests {
         #expect(try await store.ackedSeq(propletID: "p2") == nil)
     }
 
-    @Test("seqs the proplet no longer keeps are counted lost; a new epoch restarts the ledger", arguments: StoreKind.allCases)
+    @Test(
+        "seqs the proplet no longer keeps are counted lost; a new epoch restarts the ledger",
+        arguments: StoreKind.allCases
+    )
     func lostAndReset(kind: StoreKind) async throws {
         let store = try kind.make()
-        #expect(try await store.reconcileDelivery(propletID: "p1", cursor: .init(oldestSeq: 1, nextSeq: 1, epoch: "e1")).next == 1)
+        #expect(
+            try await store.reconcileDelivery(propletID: "p1", cursor: .init(oldestSeq: 1, nextSeq: 1, epoch: "e1"))
+                .next == 1
+        )
         _ = try await store.commitSeqs(["p1": [1, 2, 5, 7]])
         let progress = try await store.reconcileDelivery(
             propletID: "p1",

@@ -51,10 +51,11 @@ public struct Topics: Sendable, Hashable {
     public var base: String { "m/\(domainID)/c/\(channelID)/" }
 
     /// The full topic of a shared kind (`propletTaskMetrics`, `propletMetrics`, `metricsProplet`,
-    /// `managerHello`). A per-proplet kind needs `topic(_:propletID:)`.
+    /// `managerHello`). A per-proplet kind needs `topic(_:propletID:)`; given one here, this returns
+    /// its filter for every proplet (`…/control/proplet/+/alive`), which can be subscribed to but not
+    /// published on.
     public func topic(_ kind: Kind) -> String {
-        precondition(!kind.isPerProplet, "\(kind) needs a proplet id: use topic(_:propletID:)")
-        return base + kind.rawValue
+        kind.isPerProplet ? filter(kind) : base + kind.rawValue
     }
 
     /// The full topic of a kind for one proplet (the id is ignored by shared kinds).

@@ -114,7 +114,9 @@ package actor TaskMonitor {
             uptimeSeconds: Int64(max(0, Self.seconds(exit.exitedAt - spawnedAt)).rounded(.down))
         )
         let live = finalReading?.metrics ?? lastLive
-        let memory = live?.memoryBytes ?? exit.maxRSSBytes
+        // Memory: the larger of the reading after the work ended and the last periodic reading (or the
+        // peak RSS): a task that failed at its memory limit has often freed its memory by then.
+        let memory = max(finalReading?.metrics.memoryBytes ?? 0, lastLive?.memoryBytes ?? exit.maxRSSBytes)
         metrics.memoryBytes = memory
         metrics.memoryPercent = totalMemoryBytes > 0 ? Double(memory) / Double(totalMemoryBytes) * 100 : 0
         metrics.threadCount = live?.threadCount

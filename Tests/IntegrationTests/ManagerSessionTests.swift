@@ -44,8 +44,9 @@ struct ManagerSessionTests {
             // A proplet speaking the protocol registers, and the task is started on it.
             let publisher = try ProtocolPublisher(brokerURL: broker.url, topics: Topics())
             try await publisher.client.connect()
-            try await publisher.register()
-            for _ in 0..<50 {
+            // Registered again until listed: the manager may not have subscribed yet when it answers /health.
+            for attempt in 0..<100 {
+                if attempt % 5 == 0 { try await publisher.register() }
                 if let (_, proplet) = try? await get("\(base)/proplets/\(publisher.id)"), proplet["metadata"] != .null {
                     break
                 }

@@ -74,8 +74,11 @@ struct FloodDeliveryTests {
             try await publisher.client.connect()
             let (acks, hellos) = try await publisher.listen()
             try await publisher.register()
-            try await stack.eventually("the flood proplet registered", within: 10) {
-                try await stack.request("GET", "/proplets/\(publisher.id)").1["metadata"] != .null
+            try await stack.eventually("the flood proplet registered", within: 20) {
+                // Registered again until listed: the manager may answer /health before it has subscribed.
+                try await publisher.register()
+                let (status, proplet) = try await stack.request("GET", "/proplets/\(publisher.id)")
+                return status == 200 && proplet["metadata"]?["cpu_count"] != nil
             }
             let (created, task) = try await stack.request(
                 "POST",

@@ -90,6 +90,8 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
+            // The live web page: static files served as they are (no build step).
+            resources: [.copy("Web/static")],
             swiftSettings: swiftSettings
         ),
 

@@ -31,6 +31,7 @@ struct ManagerCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError(error.description)
         }
+        logger.info("configuration loaded", metadata: ConfigurationLog.metadata(of: configuration))
         let store: any Store
         switch configuration.storage {
         case .sqlite: store = try SQLiteStore(path: configuration.databasePath, logger: logger)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import PropellerCore
 
 #if canImport(Glibc)
@@ -28,6 +29,12 @@ struct Propeller: AsyncParsableCommand {
         var none = sigset_t()
         sigemptyset(&none)
         sigprocmask(SIG_SETMASK, &none, nil)
+        do {
+            try LogSettings(environment: ProcessInfo.processInfo.environment).bootstrap()
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error.description)\n".utf8))
+            Glibc.exit(64)
+        }
         await main(nil)
     }
 }

@@ -21,6 +21,10 @@ public struct ManagerComponents: Sendable {
     public let liveness: LivenessService
     /// The periodic retention sweep.
     public let retention: RetentionService
+    /// Newly stored samples for the live event streams (and the web page).
+    public let feed: TaskSampleFeed
+    /// The MQTT and store checks of `/health` and `/health/ready`.
+    public let health: HealthCheck
 
     /// Wires every part. `time` is the wall clock used for `last_seen`, task times and liveness.
     public init(
@@ -43,6 +47,8 @@ public struct ManagerComponents: Sendable {
             logger: logger
         )
         registry = PropletRegistry(lifecycle: lifecycle, timeoutSeconds: configuration.propletTimeoutSeconds)
+        feed = TaskSampleFeed()
+        health = HealthCheck(store: store, pubsub: pubsub)
         ingestion = IngestionService(
             lifecycle: lifecycle,
             registry: registry,
@@ -51,6 +57,7 @@ public struct ManagerComponents: Sendable {
             batchSize: configuration.ingestBatchSize,
             flushInterval: .milliseconds(configuration.ingestFlushMilliseconds),
             logger: logger,
+            feed: feed,
             onSubscribed: onSubscribed
         )
         liveness = LivenessService(
@@ -71,11 +78,13 @@ public struct ManagerComponents: Sendable {
     public func router() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: HTTPMetricsMiddleware(metrics: metrics))
-        router.add(middleware: LogRequestsMiddleware(.info))
+        router.add(middleware: RequestLogMiddleware(logger: lifecycle.logger))
         router.add(middleware: JSONErrorMiddleware(logger: lifecycle.logger))
         TaskRoutes(lifecycle: lifecycle, maxBodyBytes: configuration.maxBodyBytes).register(on: router)
+        TaskStreamRoute(lifecycle: lifecycle, feed: feed).register(on: router)
         PropletRoutes(registry: registry).register(on: router)
-        SystemRoutes(metrics: metrics).register(on: router)
+        SystemRoutes(metrics: metrics, health: health).register(on: router)
+        WebPageRoutes().register(on: router)
         return router
     }
 }
@@ -108,7 +117,7 @@ public func buildApplication(
             address: .hostname(configuration.httpHost, port: configuration.httpPort),
             serverName: "propeller-manager"
         ),
-        services: [components.ingestion, components.liveness, components.retention],
+        services: [components.ingestion, components.liveness, components.retention, components.feed],
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? configuration.httpPort
             logger.info(

@@ -80,8 +80,10 @@ struct PropletSamplesBody: Encodable {
     }
 }
 
-/// `GET /health`: `{status, version}`.
+/// `GET /health` and `/health/ready`: `{status, version, mqtt, storage}`.
 struct HealthBody: Encodable {
     var status: String
     var version: String
+    var mqtt: String
+    var storage: String
 }

@@ -19,6 +19,8 @@ public struct IngestionService: Service {
     let flushInterval: Duration
     let logger: Logger
     let onSubscribed: @Sendable () async -> Void
+    /// Live subscribers of stored samples (`GET /tasks/{id}/metrics/stream`); nil: nobody listens.
+    let feed: TaskSampleFeed?
 
     /// Creates the service; `batchSize` samples per transaction at most, flushed at least every `flushInterval`.
     public init(
@@ -29,9 +31,11 @@ public struct IngestionService: Service {
         batchSize: Int = 500,
         flushInterval: Duration = .milliseconds(100),
         logger: Logger,
+        feed: TaskSampleFeed? = nil,
         onSubscribed: @escaping @Sendable () async -> Void = {}
     ) {
         self.onSubscribed = onSubscribed
+        self.feed = feed
         self.lifecycle = lifecycle
         self.registry = registry
         self.pubsub = pubsub
@@ -134,7 +138,9 @@ public struct IngestionService: Service {
             case .propletResults:
                 let result = try WireCoding.decode(TaskResult.self, from: message.payload)
                 await apply(message) { () throws(ManagerError) in
-                    if try await !lifecycle.apply(result) {
+                    if try await lifecycle.apply(result) {
+                        notifyFeed(of: result)
+                    } else {
                         metrics.messageDropped(reason: "unknown_task")
                         logger.warning(
                             "results dropped: unknown task or another proplet's",
@@ -152,6 +158,23 @@ public struct IngestionService: Service {
                 metadata: ["topic": "\(message.topic)", "reason": "\(error)", "bytes": "\(message.payload.count)"]
             )
         }
+    }
+
+    /// The final sample and the end of the task's live streams.
+    private func notifyFeed(of result: TaskResult) {
+        guard let feed else { return }
+        if let final = result.finalMetrics {
+            feed.publish([
+                TaskSample(
+                    taskID: result.taskID,
+                    propletID: result.propletID,
+                    metrics: final.metrics,
+                    aggregated: final.aggregated,
+                    timestamp: final.timestamp
+                )
+            ])
+        }
+        feed.taskEnded(id: result.taskID, state: result.state)
     }
 
     private func apply(_ message: PubSubMessage, _ body: () async throws(ManagerError) -> Void) async {
@@ -179,6 +202,7 @@ public struct IngestionService: Service {
                     )
                     continue
                 }
+                feed?.publish(samples)
                 await updateTaskGauges(samples)
             case .proplet(let samples):
                 do {

@@ -1,7 +1,7 @@
 # Propeller — the README's commands. Every target installs what it needs (idempotent).
 SHELL := /bin/bash
 SWIFT ?= swift
-APT_PACKAGES := mosquitto mosquitto-clients libmosquitto-dev wabt pkg-config jq curl libsqlite3-dev docker-registry
+APT_PACKAGES := mosquitto mosquitto-clients libmosquitto-dev wabt pkg-config jq curl libsqlite3-dev docker-registry prometheus chromium tmux
 PY_PACKAGES := psutil paho-mqtt prometheus_client openapi-spec-validator
 VENV := .venv
 # Products are built by name: a plain `swift build` may also try WasmKit's own CLI, which does not

@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 APT_PACKAGES := mosquitto mosquitto-clients libmosquitto-dev wabt pkg-config jq curl libsqlite3-dev docker-registry prometheus chromium tmux
-PY_PACKAGES := psutil paho-mqtt prometheus_client openapi-spec-validator
+PY_PACKAGES := psutil paho-mqtt prometheus_client openapi-spec-validator websocket-client
 VENV := .venv
 # Products are built by name: a plain `swift build` may also try WasmKit's own CLI, which does not
 # compile with the trait set this package uses (see docs/architecture.md).

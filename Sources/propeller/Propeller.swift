@@ -19,6 +19,7 @@ struct Propeller: AsyncParsableCommand {
             DevCommand.self,
             TaskCommand.self,
             PushCommand.self,
+            TopCommand.self,
         ]
     )
 

@@ -57,7 +57,8 @@ struct PrometheusScrapeTests {
         let url = repositoryRoot.appendingPathComponent("deploy/grafana/propeller.json")
         let dashboard = try JSONDecoder().decode(JSONValue.self, from: Data(contentsOf: url))
         let variables = dashboard["templating"]?["list"]?.elements ?? []
-        #expect(Set(variables.compactMap { $0["name"]?.stringValue }).isSuperset(of: ["proplet", "task"]))
+        let names = Set(variables.compactMap { $0["name"]?.stringValue })
+        #expect(names.isSuperset(of: ["proplet", "task"]), "\(names)")
         #expect(try await prometheus.labelValues("proplet_id", match: "propeller_task_info").contains(propletID))
         let taskMatch = #"propeller_task_info{proplet_id=~"\#(propletID)"}"#
         #expect(try await prometheus.labelValues("task_id", match: taskMatch).contains(taskID))
@@ -102,7 +103,7 @@ struct PrometheusScrapeTests {
 
 /// Creates and starts the demo daemon (Examples/demo.wat) with the intensive profile; returns its id.
 func startDemoTask(_ stack: DevStack) async throws -> String {
-    let wasm = try Fixtures.wasm(text: String(contentsOf: repositoryRoot.appendingPathComponent("Examples/demo.wat")))
+    let wasm = try Fixtures.wasm(text: String(contentsOf: repositoryRoot.appendingPathComponent("Examples/demo.wat"), encoding: .utf8))
     let body = JSONValue.object([
         "name": .string("_start"),
         "file": .string(Data(wasm).base64EncodedString()),

@@ -27,64 +27,62 @@ struct WebPageTests {
                 #expect(!text.contains("http://") && !text.contains("https://"), "\(file) fetches nothing from outside")
             }
 
-            let overview = try await dumpDOM(stack.managerURL + "/", wait: 6)
-            #expect(overview.contains(#"data-view="overview""#), "\(overview.prefix(2000))")
-            #expect(overview.contains(#"data-task-id="\#(id)" data-state="running""#), "\(overview.prefix(4000))")
-            #expect(overview.contains("dev-proplet"), "the proplet is listed")
-            #expect(overview.contains(#"data-chart="compare-cpu" data-bars="1""#), "per-task comparison bars")
+            let overview = try await inspect(
+                stack.managerURL + "/",
+                seconds: 4,
+                screenshot: "overview.png",
+                [
+                    "view": "document.getElementById('view').dataset.view",
+                    "state": "(document.querySelector('tr[data-task-id=\"\(id)\"]') || {dataset: {}}).dataset.state",
+                    "proplet": "document.body.innerText.includes('dev-proplet')",
+                    "bars": "(document.querySelector('[data-chart=compare-cpu]') || {dataset: {}}).dataset.bars",
+                ]
+            )
+            #expect(overview["view"]?.stringValue == "overview", "\(overview)")
+            #expect(overview["state"]?.stringValue == "running", "the running task is listed: \(overview)")
+            #expect(overview["proplet"] == .bool(true), "the proplet is listed")
+            #expect(overview["bars"]?.stringValue == "1", "per-task comparison bars: \(overview)")
 
-            let before = try await storedSampleCount(stack, id)
-            let taskPage = try await dumpDOM(stack.managerURL + "/#/tasks/\(id)", wait: 8)
-            let events = Self.attribute("data-stream-events", in: taskPage).flatMap { Int($0) } ?? 0
-            #expect(events >= 3, "samples arrived over the event stream while the page was open: \(events)")
-            let points = Self.attribute("data-points", in: taskPage).flatMap { Int($0) } ?? 0
-            #expect(points >= before + 3, "the CPU chart grew from \(before) stored samples to \(points) points")
+            let taskPage = try await inspect(
+                stack.managerURL + "/#/tasks/\(id)",
+                seconds: 8,
+                screenshot: "task-page.png",
+                [
+                    "events": "Number(document.getElementById('view').dataset.streamEvents || 0)",
+                    "points": "Number((document.querySelector('[data-chart=cpu]') || {dataset: {}}).dataset.points || 0)",
+                    "charts": "[...document.querySelectorAll('[data-chart]')].map(e => e.dataset.chart).join(',')",
+                ]
+            )
+            let events = taskPage["events"].flatMap { Double($0.description) } ?? 0
+            #expect(events >= 3, "samples arrived over the event stream while the page was open: \(taskPage)")
+            let series = taskPage["points@t"]?.elements.compactMap { Double($0.description) } ?? []
+            #expect((series.last ?? 0) > (series.first ?? 0), "the CPU chart grew while the page was open: \(series)")
             for chart in ["cpu", "memory", "disk", "gauge"] {
-                #expect(taskPage.contains(#"data-chart="\#(chart)""#), "chart \(chart) is drawn")
+                #expect(taskPage["charts"]?.stringValue?.contains(chart) == true, "chart \(chart) drawn: \(taskPage)")
             }
-            try await screenshot(stack.managerURL + "/#/tasks/\(id)", name: "task-page.png")
-            try await screenshot(stack.managerURL + "/", name: "overview.png")
         }
     }
 
-    /// The first value of an attribute in the DOM text.
-    static func attribute(_ name: String, in dom: String) -> String? {
-        guard let range = dom.range(of: "\(name)=\"") else { return nil }
-        return String(dom[range.upperBound...].prefix { $0 != "\"" })
-    }
-
-    private func storedSampleCount(_ stack: DevStack, _ id: String) async throws -> Int {
-        let (_, page) = try await stack.request("GET", "/tasks/\(id)/metrics?limit=1")
-        return page["total"].flatMap { Int($0.description) } ?? 0
-    }
-
-    /// Loads a URL in headless Chromium, lets the page run for `wait` seconds, prints the DOM.
-    func dumpDOM(_ url: String, wait seconds: Int) async throws -> String {
-        let result = try await runCommand(
-            Self.chromium,
-            Self.flags + ["--timeout=\(seconds * 1000)", "--dump-dom", url],
-            timeout: .seconds(seconds + 60)
-        )
-        guard !result.stdout.isEmpty else { throw HarnessError("chromium printed no DOM: \(result.stderr)") }
-        return result.stdout
-    }
-
-    func screenshot(_ url: String, name: String) async throws {
+    /// Runs `Tests/web/page_check.py`: opens the URL in headless Chromium (DevTools protocol), samples the
+    /// expressions every second for `seconds`, saves a screenshot under `.build/test-artifacts/`.
+    func inspect(_ url: String, seconds: Int, screenshot: String, _ expressions: [String: String]) async throws
+        -> JSONValue
+    {
+        let python = try #require(ProcessInfo.processInfo.environment["PROPELLER_PYTHON"], "PROPELLER_PYTHON is not set")
         let directory = repositoryRoot.appendingPathComponent(".build/test-artifacts")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let file = directory.appendingPathComponent(name)
-        try? FileManager.default.removeItem(at: file)
-        _ = try await runCommand(
-            Self.chromium,
-            Self.flags + ["--timeout=5000", "--window-size=1280,900", "--screenshot=\(file.path)", url],
-            timeout: .seconds(60)
+        let shot = directory.appendingPathComponent(screenshot)
+        let script = repositoryRoot.appendingPathComponent("Tests/web/page_check.py").path
+        let encoded = String(decoding: try JSONEncoder().encode(expressions), as: UTF8.self)
+        let result = try await runCommand(
+            python,
+            [script, Self.chromium, url, String(seconds), shot.path, encoded],
+            timeout: .seconds(seconds + 90)
         )
-        let size = (try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int) ?? 0
-        #expect(size > 10_000, "screenshot \(file.path) written (\(size) bytes)")
+        guard result.status == 0, let value = try? JSONDecoder().decode(JSONValue.self, from: Data(result.stdout.utf8))
+        else { throw HarnessError("page_check failed (\(result.status)): \(result.stdout)\(result.stderr)") }
+        let size = (try? FileManager.default.attributesOfItem(atPath: shot.path)[.size] as? Int) ?? 0
+        #expect(size > 10_000, "screenshot \(shot.path) written (\(size) bytes)")
+        return value
     }
-
-    static let flags = [
-        "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-        "--disable-extensions", "--disable-background-networking", "--user-data-dir=/tmp/propeller-chromium-\(getpid())",
-    ]
 }

@@ -41,6 +41,10 @@ struct ManagerAPIClient {
         var request = URLRequest(url: components.url!)
         request.httpMethod = method
         request.timeoutInterval = 30
+        // SPEC §6: the CLI sends PROPELLER_API_TOKEN as a bearer token when it is set.
+        if let token = ProcessInfo.processInfo.environment["PROPELLER_API_TOKEN"], !token.isEmpty {
+            request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        }
         if let body {
             request.httpBody = try WireCoding.encode(body)
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")

@@ -23,7 +23,7 @@ struct OperatorLogTests {
             request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
             _ = try await URLSession.shared.data(for: request)
             _ = try await HTTPTestClient.request(manager.baseURL.appendingPathComponent("tasks/nope"))
-            _ = try await HTTPTestClient.request(manager.baseURL.appendingPathComponent("tasks?token=\(token)"))
+            _ = try await HTTPTestClient.request(URL(string: manager.baseURL.absoluteString + "/tasks?token=\(token)")!)
             await manager.stop()
             let lines = manager.log.split(separator: "\n").map(String.init)
             #expect(lines.count > 5)

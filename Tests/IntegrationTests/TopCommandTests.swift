@@ -16,9 +16,15 @@ struct TopCommandTests {
             let session = "propeller-top-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
             let command =
                 "PROPELLER_MANAGER_URL=\(stack.managerURL) \(BinaryLocator.path(of: "propeller")) top --interval 1"
+            // Through Python, which closes inherited descriptors: the tmux server outlives the client, and an
+            // inherited descriptor would keep Foundation from noticing that the client exited.
             let started = try await runCommand(
-                "/usr/bin/tmux",
-                ["new-session", "-d", "-s", session, "-x", "80", "-y", "24", command]
+                "/usr/bin/python3",
+                [
+                    "-c", "import subprocess, sys; sys.exit(subprocess.call(sys.argv[1:]))",
+                    "/usr/bin/tmux", "new-session", "-d", "-s", session, "-x", "80", "-y", "24", command,
+                ],
+                timeout: .seconds(30)
             )
             #expect(started.status == 0, "\(started.stderr)")
             defer { _ = try? Process.run(URL(fileURLWithPath: "/usr/bin/tmux"), arguments: ["kill-session", "-t", session]) }

@@ -18,7 +18,7 @@ struct WebPageTests {
         try #require(FileManager.default.isExecutableFile(atPath: Self.chromium), "Debian's chromium is not installed")
         try await withDevStack { stack in
             let id = try await startDemoTask(stack)
-            _ = try await waitForSamples(stack, id, count: 2)
+            let propletID = try await waitForSamples(stack, id, count: 2)
 
             let page = try await managerText(stack, "/")
             #expect(page.contains("<script src=\"/ui/app.js\">") && !page.contains("http://") && !page.contains("https://"))
@@ -34,7 +34,7 @@ struct WebPageTests {
                 [
                     "view": "document.getElementById('view').dataset.view",
                     "state": "(document.querySelector('tr[data-task-id=\"\(id)\"]') || {dataset: {}}).dataset.state",
-                    "proplet": "document.body.innerText.includes('dev-proplet')",
+                    "proplet": "!!document.querySelector('tr[data-proplet-id=\"\(propletID)\"]')",
                     "bars": "(document.querySelector('[data-chart=compare-cpu]') || {dataset: {}}).dataset.bars",
                 ]
             )

@@ -2,9 +2,14 @@ import Foundation
 import Hummingbird
 import NIOCore
 
-/// The live web page (`GET /` and `GET /ui/{file}`): static HTML, JavaScript and CSS shipped as the
-/// module's resources (`Web/static`), read once when the routes are built. No build step, nothing
+/// The live web page (`GET /` and `GET /ui/{file}`): static HTML, JavaScript and CSS from
+/// `Sources/PropellerManager/Web/static`, read once when the routes are built. No build step, nothing
 /// fetched from outside at run time.
+///
+/// The files are looked up beside the executable: in SwiftPM's resource bundle
+/// (`propeller_PropellerManager.resources/static`, what `swift build` produces) or in `../share/propeller/web`
+/// (what `make install` produces). `Bundle.module` is not used: it stops the process when the bundle is
+/// missing, and a manager without its page must still serve the API.
 ///
 /// The files hold no data and no secret, so they are served without a token; the page itself asks for
 /// the API token when the manager answers 401, keeps it in the tab's `sessionStorage`, and sends it as
@@ -14,10 +19,12 @@ struct WebPageRoutes<Context: RequestContext> {
     /// File name → (content type, bytes).
     let files: [String: (String, ByteBuffer)]
 
-    /// Loads the files from the module's bundle; an empty set (and a 404 page) when they are missing.
+    /// Loads the files from the first directory that has `index.html`; none found: every page is a 404.
     init() {
         var files: [String: (String, ByteBuffer)] = [:]
-        let directory = Bundle.module.resourceURL?.appendingPathComponent("static")
+        let directory = Self.candidates.first {
+            FileManager.default.fileExists(atPath: $0.appendingPathComponent("index.html").path)
+        }
         for (name, type) in webPageContentTypes {
             guard let url = directory?.appendingPathComponent(name), let data = try? Data(contentsOf: url) else {
                 continue
@@ -25,6 +32,15 @@ struct WebPageRoutes<Context: RequestContext> {
             files[name] = (type, ByteBuffer(bytes: data))
         }
         self.files = files
+    }
+
+    /// Where the page's files may be, in order.
+    static var candidates: [URL] {
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+        return [
+            executable.appendingPathComponent("propeller_PropellerManager.resources/static"),
+            executable.deletingLastPathComponent().appendingPathComponent("share/propeller/web"),
+        ]
     }
 
     func register(on router: Router<Context>) {

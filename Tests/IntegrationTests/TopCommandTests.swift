@@ -35,7 +35,8 @@ struct TopCommandTests {
                 screen = try await runCommand("/usr/bin/tmux", ["capture-pane", "-p", "-t", session]).stdout
                 if ids.allSatisfy({ id in screen.contains(String(id.prefix(8))) }) && screen.contains("MiB") { break }
             }
-            let lines = screen.split(separator: "\n", omittingEmptySubsequences: false)
+            let lines = (screen.hasSuffix("\n") ? String(screen.dropLast()) : screen)
+                .split(separator: "\n", omittingEmptySubsequences: false)
             #expect(lines.count <= 24)
             #expect(lines.allSatisfy { $0.count <= 80 }, "\(screen)")
             #expect(screen.contains("3 running") && screen.contains("CPU%") && screen.contains("READ/s"), "\(screen)")

@@ -62,6 +62,7 @@ let package = Package(
                 .product(name: "WasmKit", package: "WasmKit"),
                 .product(name: "WASI", package: "WasmKit"),
                 .product(name: "WasmKitWASI", package: "WasmKit"),
+                .product(name: "WasmParser", package: "WasmKit"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -72,6 +73,7 @@ let package = Package(
                 "PropellerMQTT",
                 "PropellerMonitoring",
                 "PropellerRegistry",
+                "PropellerWasm",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

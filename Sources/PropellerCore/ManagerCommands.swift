@@ -12,6 +12,8 @@ public struct StartCommand: Sendable, Hashable, Codable {
     public var daemon: Bool
     /// Always the full, resolved profile.
     public var monitoringProfile: MonitoringProfile
+    /// The task's limits (SPEC §5); absent or null in a message means none.
+    public var limits: TaskLimits
 
     public init(
         id: String,
@@ -23,7 +25,8 @@ public struct StartCommand: Sendable, Hashable, Codable {
         env: [String: String] = [:],
         cliArgs: [String] = [],
         daemon: Bool = false,
-        monitoringProfile: MonitoringProfile
+        monitoringProfile: MonitoringProfile,
+        limits: TaskLimits = .none
     ) {
         self.id = id
         self.name = name
@@ -35,6 +38,7 @@ public struct StartCommand: Sendable, Hashable, Codable {
         self.cliArgs = cliArgs
         self.daemon = daemon
         self.monitoringProfile = monitoringProfile
+        self.limits = limits
     }
 
     enum CodingKeys: String, CodingKey {
@@ -46,6 +50,7 @@ public struct StartCommand: Sendable, Hashable, Codable {
         case cliArgs = "cli_args"
         case daemon
         case monitoringProfile = "monitoring_profile"
+        case limits
     }
 
     public init(from decoder: any Decoder) throws {
@@ -65,6 +70,7 @@ public struct StartCommand: Sendable, Hashable, Codable {
         } else {
             monitoringProfile = .automatic(daemon: daemon)
         }
+        limits = try container.decodeIfPresent(TaskLimits.self, forKey: .limits) ?? .none
         if file == nil && imageURL == nil {
             throw ContractError.missingField(field: "file or image_url")
         }
@@ -82,6 +88,7 @@ public struct StartCommand: Sendable, Hashable, Codable {
         try container.encode(cliArgs, forKey: .cliArgs)
         try container.encode(daemon, forKey: .daemon)
         try container.encode(monitoringProfile, forKey: .monitoringProfile)
+        try container.encode(limits, forKey: .limits)
     }
 }
 

@@ -10,6 +10,9 @@ public struct RunnerJob: Sendable, Hashable, Codable {
     public var env: [String: String]
     public var cliArgs: [String]
     public var daemon: Bool
+    /// The limits in force (the proplet's defaults and ceilings applied). The runner enforces
+    /// `memoryBytes` on `memory.grow`; CPU time and the timeout are enforced by the proplet.
+    public var limits: TaskLimits
 
     public init(
         modulePath: String,
@@ -17,7 +20,8 @@ public struct RunnerJob: Sendable, Hashable, Codable {
         inputs: [TaskInput] = [],
         env: [String: String] = [:],
         cliArgs: [String] = [],
-        daemon: Bool = false
+        daemon: Bool = false,
+        limits: TaskLimits = .none
     ) {
         self.modulePath = modulePath
         self.name = name
@@ -25,13 +29,26 @@ public struct RunnerJob: Sendable, Hashable, Codable {
         self.env = env
         self.cliArgs = cliArgs
         self.daemon = daemon
+        self.limits = limits
     }
 
     enum CodingKeys: String, CodingKey {
         case modulePath = "module_path"
         case name, inputs, env
         case cliArgs = "cli_args"
-        case daemon
+        case daemon, limits
+    }
+
+    /// Decodes a job; `limits` may be absent (no limits).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        modulePath = try container.decode(String.self, forKey: .modulePath)
+        name = try container.decode(String.self, forKey: .name)
+        inputs = try container.decode([TaskInput].self, forKey: .inputs)
+        env = try container.decode([String: String].self, forKey: .env)
+        cliArgs = try container.decode([String].self, forKey: .cliArgs)
+        daemon = try container.decode(Bool.self, forKey: .daemon)
+        limits = try container.decodeIfPresent(TaskLimits.self, forKey: .limits) ?? .none
     }
 }
 

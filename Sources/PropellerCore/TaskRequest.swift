@@ -13,6 +13,7 @@ import Foundation
 /// - `inputs`: numbers or strings; `env`: an object of strings; `cli_args`: strings; `daemon`: a boolean.
 /// - `monitoring_profile`: a profile name, a partial or full object, or null (see
 ///   `MonitoringProfile.resolve(_:daemon:)`); the result is always the full resolved profile.
+/// - `limits`: null or an object of `memory_bytes`, `cpu_seconds`, `timeout_seconds` (see `TaskLimits`).
 /// - Server fields (`id`, `state`, `proplet_id`, `results`, `error`, `exit_code`, timestamps) are ignored.
 /// - Any other key is rejected with an error naming it.
 public struct TaskRequest: Sendable, Hashable {
@@ -32,10 +33,12 @@ public struct TaskRequest: Sendable, Hashable {
     public var daemon: Bool
     /// The resolved profile.
     public var monitoringProfile: MonitoringProfile
+    /// The task's resource limits (empty: the proplet's defaults).
+    public var limits: TaskLimits = .none
 
     /// Keys a client may send.
     public static let acceptedKeys = [
-        "name", "file", "image_url", "inputs", "env", "cli_args", "daemon", "monitoring_profile",
+        "name", "file", "image_url", "inputs", "env", "cli_args", "daemon", "monitoring_profile", "limits",
     ]
     /// Keys set by the server only; accepted in a body (a client may send back a task it read) and ignored.
     public static let serverKeys: Set<String> = [
@@ -85,6 +88,7 @@ public struct TaskRequest: Sendable, Hashable {
         cliArgs = try Self.strings(object["cli_args"], field: "cli_args")
         daemon = try Self.bool(object["daemon"], field: "daemon")
         monitoringProfile = try MonitoringProfile.resolve(object["monitoring_profile"], daemon: daemon)
+        limits = try TaskLimits(json: object["limits"])
     }
 
     private static func name(_ value: JSONValue?) throws(ContractError) -> String {

@@ -14,6 +14,8 @@ public struct WasmTask: Sendable, Hashable, Codable {
     public var daemon: Bool
     /// The resolved profile.
     public var monitoringProfile: MonitoringProfile
+    /// The limits the task asked for (SPEC §5); the proplet applies its defaults and ceilings.
+    public var limits: TaskLimits = .none
     public var state: TaskState
     public var propletID: String?
     public var results: String?
@@ -71,6 +73,7 @@ public struct WasmTask: Sendable, Hashable, Codable {
         case cliArgs = "cli_args"
         case daemon
         case monitoringProfile = "monitoring_profile"
+        case limits
         case state
         case propletID = "proplet_id"
         case results, error
@@ -93,6 +96,7 @@ public struct WasmTask: Sendable, Hashable, Codable {
         try container.encode(cliArgs, forKey: .cliArgs)
         try container.encode(daemon, forKey: .daemon)
         try container.encode(monitoringProfile, forKey: .monitoringProfile)
+        try container.encode(limits, forKey: .limits)
         try container.encode(state, forKey: .state)
         try container.encode(propletID, forKey: .propletID)
         try container.encode(results, forKey: .results)

@@ -43,8 +43,10 @@ package final class ChildProcess: Sendable {
         package var diskWriteBytes: Int64
         /// When the exit was seen (monotonic).
         package var exitedAt: ContinuousClock.Instant
-        /// Stdout (the last `stdoutLimit` bytes when it wrote more).
+        /// Stdout: what `stdoutRetention` kept (by default the last `stdoutLimit` bytes).
         package var stdout: [UInt8]
+        /// Every byte written to stdout, kept or not.
+        package var stdoutTotalBytes: Int = 0
         /// The last `stderrTailLimit` bytes of stderr.
         package var stderrTail: [UInt8]
     }
@@ -65,6 +67,30 @@ package final class ChildProcess: Sendable {
     /// Most stderr kept (its tail).
     package static let stderrTailLimit = 4096
 
+    /// Which stdout bytes are kept.
+    package enum OutputRetention: Sendable, Hashable {
+        /// The last `limit` bytes (the runner's outcome is its last line).
+        case tail(limit: Int)
+        /// The first `limit` bytes (a WASI command's stdout, capped at its beginning).
+        case head(limit: Int)
+    }
+
+    /// A resource limit set on the child (`prlimit`) before it can run for long.
+    package struct ResourceLimit: Sendable, Hashable {
+        /// `RLIMIT_CPU`, `RLIMIT_DATA`, `RLIMIT_CORE`, …
+        package var resource: Int32
+        /// Soft and hard limit.
+        package var soft: UInt64
+        package var hard: UInt64
+
+        /// Creates a limit.
+        package init(resource: Int32, soft: UInt64, hard: UInt64) {
+            self.resource = resource
+            self.soft = soft
+            self.hard = hard
+        }
+    }
+
     private init(pid: pid_t) {
         self.pid = pid
     }
@@ -72,7 +98,19 @@ package final class ChildProcess: Sendable {
     /// Spawns `executable` with `arguments` (argv[1…]) in its own process group, with stdout and stderr
     /// piped to the parent, every other descriptor closed, and every signal at its default disposition
     /// and unblocked (the parent ignores SIGTERM/SIGINT for its signal handling; the child must not).
-    package static func spawn(executable: String, arguments: [String]) throws(PropletError) -> ChildProcess {
+    ///
+    /// - Parameters:
+    ///   - environment: `KEY=VALUE` entries; nil passes the proplet's own environment.
+    ///   - stdoutRetention: which stdout bytes to keep (default: the last `stdoutLimit`).
+    ///   - limits: set with `prlimit(2)` on the new pid before this returns. The child may already be
+    ///     running; CPU time is counted from its start all the same, so `RLIMIT_CPU` loses nothing.
+    package static func spawn(
+        executable: String,
+        arguments: [String],
+        environment: [String]? = nil,
+        stdoutRetention: OutputRetention = .tail(limit: stdoutLimit),
+        limits: [ResourceLimit] = []
+    ) throws(PropletError) -> ChildProcess {
         var stdoutPipe: [Int32] = [-1, -1]
         var stderrPipe: [Int32] = [-1, -1]
         guard makePipe(&stdoutPipe) else { throw spawnError(executable, "pipe", errno) }
@@ -112,8 +150,12 @@ package final class ChildProcess: Sendable {
 
         let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
+        let envp: [UnsafeMutablePointer<CChar>?]? = environment.map { $0.map { strdup($0) } + [nil] }
+        defer { for pointer in envp ?? [] { free(pointer) } }
         var pid: pid_t = 0
-        let result = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
+        let result =
+            envp.map { posix_spawn(&pid, executable, &actions, &attributes, argv, $0) }
+            ?? posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
         close(stdoutPipe[1])
         close(stderrPipe[1])
         guard result == 0 else {
@@ -121,10 +163,33 @@ package final class ChildProcess: Sendable {
             close(stderrPipe[0])
             throw spawnError(executable, "posix_spawn", result)
         }
+        for limit in limits {
+            var value = rlimit(rlim_cur: rlim_t(limit.soft), rlim_max: rlim_t(limit.hard))
+            guard let prlimit = Self.prlimit, prlimit(pid, limit.resource, &value, nil) == 0 else {
+                let code = Self.prlimit == nil ? ENOSYS : errno
+                kill(pid, SIGKILL)
+                var status: Int32 = 0
+                while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+                close(stdoutPipe[0])
+                close(stderrPipe[0])
+                throw spawnError(executable, "prlimit(\(limit.resource))", code)
+            }
+        }
         let child = ChildProcess(pid: pid)
-        child.startWatcher(stdoutFD: stdoutPipe[0], stderrFD: stderrPipe[0])
+        child.startWatcher(stdoutFD: stdoutPipe[0], stderrFD: stderrPipe[0], stdoutRetention: stdoutRetention)
         return child
     }
+
+    /// `prlimit(2)` (a GNU extension, so looked up at run time like `addCloseFrom`).
+    private static let prlimit:
+        (@convention(c) (pid_t, Int32, UnsafePointer<rlimit>?, UnsafeMutablePointer<rlimit>?) -> Int32)? = {
+            guard let symbol = dlsym(dlopen(nil, RTLD_NOW), "prlimit") else { return nil }
+            return unsafeBitCast(
+                symbol,
+                to: (@convention(c) (pid_t, Int32, UnsafePointer<rlimit>?, UnsafeMutablePointer<rlimit>?) -> Int32)
+                    .self
+            )
+        }()
 
     /// `posix_spawn_file_actions_addclosefrom_np` (glibc ≥ 2.34), looked up at run time because
     /// Swift's Glibc module is built without `_GNU_SOURCE`.
@@ -193,7 +258,7 @@ package final class ChildProcess: Sendable {
     }
 
     /// Reaps the exited child (on the watcher thread, after `waitid` saw it exit).
-    private func reap(output: (stdout: [UInt8], stderrTail: [UInt8]), exitedAt: ContinuousClock.Instant) -> Exit {
+    private func reap(output: DrainedOutput, exitedAt: ContinuousClock.Instant) -> Exit {
         reaped.withLock { isReaped -> Exit in
             var status: Int32 = 0
             var usage = rusage()
@@ -218,14 +283,15 @@ package final class ChildProcess: Sendable {
                 diskWriteBytes: Int64(usage.ru_oublock) * 512,
                 exitedAt: exitedAt,
                 stdout: output.stdout,
+                stdoutTotalBytes: output.stdoutTotalBytes,
                 stderrTail: output.stderrTail
             )
         }
     }
 
-    private func startWatcher(stdoutFD: Int32, stderrFD: Int32) {
+    private func startWatcher(stdoutFD: Int32, stderrFD: Int32, stdoutRetention: OutputRetention) {
         let thread = Thread { [self] in
-            let output = Self.drain(stdoutFD: stdoutFD, stderrFD: stderrFD)
+            let output = Self.drain(stdoutFD: stdoutFD, stderrFD: stderrFD, stdoutRetention: stdoutRetention)
             var info = siginfo_t()
             while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) == -1 && errno == EINTR {}
             finish(reap(output: output, exitedAt: .now))
@@ -247,9 +313,17 @@ package final class ChildProcess: Sendable {
         waiting?.resume(returning: exit)
     }
 
-    /// Reads both pipes until both are closed (blocking `poll`, on the watcher thread only).
-    private static func drain(stdoutFD: Int32, stderrFD: Int32) -> (stdout: [UInt8], stderrTail: [UInt8]) {
+    /// What the watcher read from the child's pipes.
+    private struct DrainedOutput {
         var stdout: [UInt8] = []
+        var stdoutTotalBytes = 0
+        var stderrTail: [UInt8] = []
+    }
+
+    /// Reads both pipes until both are closed (blocking `poll`, on the watcher thread only).
+    private static func drain(stdoutFD: Int32, stderrFD: Int32, stdoutRetention: OutputRetention) -> DrainedOutput {
+        var stdout: [UInt8] = []
+        var stdoutTotal = 0
         var stderr: [UInt8] = []
         var fds = [
             pollfd(fd: stdoutFD, events: Int16(POLLIN), revents: 0),
@@ -266,7 +340,13 @@ package final class ChildProcess: Sendable {
                 let count = buffer.withUnsafeMutableBytes { read(fds[index].fd, $0.baseAddress, $0.count) }
                 if count > 0 {
                     if index == 0 {
-                        append(&stdout, buffer[0..<count], limit: stdoutLimit)
+                        stdoutTotal += count
+                        switch stdoutRetention {
+                        case .tail(let limit):
+                            append(&stdout, buffer[0..<count], limit: limit)
+                        case .head(let limit):
+                            stdout.append(contentsOf: buffer[0..<min(count, max(0, limit - stdout.count))])
+                        }
                     } else {
                         append(&stderr, buffer[0..<count], limit: stderrTailLimit)
                     }
@@ -277,7 +357,7 @@ package final class ChildProcess: Sendable {
                 fds[index].revents = 0
             }
         }
-        return (stdout, stderr)
+        return DrainedOutput(stdout: stdout, stdoutTotalBytes: stdoutTotal, stderrTail: stderr)
     }
 
     private static func append(_ bytes: inout [UInt8], _ chunk: ArraySlice<UInt8>, limit: Int) {
@@ -292,6 +372,7 @@ package func signalName(_ signal: Int32) -> String {
         SIGHUP: "SIGHUP", SIGINT: "SIGINT", SIGQUIT: "SIGQUIT", SIGILL: "SIGILL", SIGTRAP: "SIGTRAP",
         SIGABRT: "SIGABRT", SIGBUS: "SIGBUS", SIGFPE: "SIGFPE", SIGKILL: "SIGKILL", SIGUSR1: "SIGUSR1",
         SIGSEGV: "SIGSEGV", SIGUSR2: "SIGUSR2", SIGPIPE: "SIGPIPE", SIGALRM: "SIGALRM", SIGTERM: "SIGTERM",
+        SIGXCPU: "SIGXCPU",
     ]
     return names[signal] ?? "signal \(signal)"
 }

@@ -7,11 +7,9 @@ import Glibc
 
 /// What the proplet tells the manager about its host when it registers.
 enum HostDescription {
-    /// The Wasm runtime the runner uses.
-    static let wasmRuntime = "WasmKit 0.4.2"
-
-    /// Host name, OS, architecture, CPU count and RAM of this machine.
-    static func metadata() -> PropletMetadata {
+    /// Host name, OS, architecture, CPU count and RAM of this machine, and the Wasm runtime with its
+    /// version (`wasmkit 0.4.2`, `wasmtime 49.0.3`).
+    static func metadata(wasmRuntime: String) -> PropletMetadata {
         var names = utsname()
         uname(&names)
         func field<T>(_ value: T) -> String {

@@ -9,10 +9,13 @@ public enum PropletApplication {
     /// Runs a proplet until SIGTERM or SIGINT: then running tasks are stopped and reported, an
     /// `offline` heartbeat is sent, and the client disconnects cleanly (the will is not published).
     ///
-    /// - Throws: `PropletError` for an unusable state directory, `MQTTError` for a bad broker URL or a
-    ///   refused connection (bad credentials). An unreachable broker is retried, not an error.
+    /// - Throws: `PropletError` for an unusable state directory or a configured Wasm runtime that is
+    ///   missing (naming the variable and the path), `MQTTError` for a bad broker URL or a refused
+    ///   connection (bad credentials). An unreachable broker is retried, not an error.
     public static func run(configuration: PropletConfiguration, logger: Logger) async throws {
         let identity = try PropletIdentity.resolve(configuration)
+        let runtime = try await TaskRuntimes.resolve(configuration)
+        logger.info("wasm runtime ready", metadata: ["wasm_runtime": "\(runtime.description)"])
         let topics = Topics(domainID: configuration.domainID, channelID: configuration.channelID)
         let client = try MQTTClient(
             configuration: MQTTConfiguration(
@@ -29,7 +32,13 @@ public enum PropletApplication {
             metadata: ["url": "\(configuration.mqttURL)", "proplet.id": "\(identity.propletID)"]
         )
         try await client.connect()
-        let service = PropletService(configuration: configuration, identity: identity, pubSub: client, logger: logger)
+        let service = PropletService(
+            configuration: configuration,
+            identity: identity,
+            pubSub: client,
+            logger: logger,
+            runtime: runtime
+        )
         let group = ServiceGroup(
             configuration: .init(
                 services: [service],

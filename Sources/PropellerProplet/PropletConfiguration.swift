@@ -41,6 +41,15 @@ public struct PropletConfiguration: Sendable, Hashable {
     public var runnerPath: String?
     /// Time between SIGTERM and SIGKILL when a task is stopped. Default 1 s.
     public var stopGracePeriod: Duration = .seconds(1)
+    /// How task processes run Wasm: `wasmkit` (default, the `propeller-wasm` runner) or `wasmtime`
+    /// (`PROPLET_WASM_RUNTIME`).
+    public var wasmRuntime: WasmRuntimeKind = .wasmkit
+    /// The Wasmtime CLI: a path, or a name looked up on PATH. Default `wasmtime` (`PROPLET_WASMTIME_PATH`).
+    public var wasmtimePath: String = "wasmtime"
+    /// Defaults for tasks that do not set a limit, and ceilings no task may exceed: a task asking for
+    /// more runs with the ceiling (`PROPLET_TASK_MEMORY_BYTES`, `PROPLET_TASK_CPU_SECONDS`,
+    /// `PROPLET_TASK_TIMEOUT_SECONDS`; unset by default).
+    public var taskLimits: TaskLimits = .none
 
     /// A configuration with every default.
     public init() {}
@@ -102,6 +111,48 @@ public struct PropletConfiguration: Sendable, Hashable {
             metricsInterval = try Self.seconds("PROPLET_METRICS_INTERVAL", text)
         }
         runnerPath = value("PROPLET_RUNNER_PATH")
+        if let text = value("PROPLET_WASM_RUNTIME") {
+            guard let kind = WasmRuntimeKind(rawValue: text.lowercased()) else {
+                throw .invalidEnvironment(variable: "PROPLET_WASM_RUNTIME", expected: "wasmkit or wasmtime", got: text)
+            }
+            wasmRuntime = kind
+        }
+        wasmtimePath = value("PROPLET_WASMTIME_PATH") ?? wasmtimePath
+        taskLimits = try Self.taskLimits(value)
+    }
+
+    /// `PROPLET_TASK_MEMORY_BYTES` (bytes or a size like `64MiB`), `PROPLET_TASK_CPU_SECONDS` and
+    /// `PROPLET_TASK_TIMEOUT_SECONDS` (whole seconds), each within `TaskLimits`' ranges.
+    static func taskLimits(_ value: (String) -> String?) throws(PropletError) -> TaskLimits {
+        var limits = TaskLimits.none
+        if let text = value("PROPLET_TASK_MEMORY_BYTES") {
+            let range = TaskLimits.memoryBytesRange
+            guard let bytes = TaskLimits.parseBytes(text), range.contains(bytes) else {
+                throw .invalidEnvironment(
+                    variable: "PROPLET_TASK_MEMORY_BYTES",
+                    expected: "\(TaskLimits.bytesSyntax), from \(range.lowerBound) to \(range.upperBound) bytes",
+                    got: text
+                )
+            }
+            limits.memoryBytes = bytes
+        }
+        for variable in ["PROPLET_TASK_CPU_SECONDS", "PROPLET_TASK_TIMEOUT_SECONDS"] {
+            guard let text = value(variable) else { continue }
+            let range = TaskLimits.secondsRange
+            guard let seconds = TaskLimits.parseSeconds(text), range.contains(seconds) else {
+                throw .invalidEnvironment(
+                    variable: variable,
+                    expected: "\(TaskLimits.secondsSyntax), from \(range.lowerBound) to \(range.upperBound)",
+                    got: text
+                )
+            }
+            if variable == "PROPLET_TASK_CPU_SECONDS" {
+                limits.cpuSeconds = seconds
+            } else {
+                limits.timeoutSeconds = seconds
+            }
+        }
+        return limits
     }
 
     /// Parses `true/false/1/0/yes/no` (any case).

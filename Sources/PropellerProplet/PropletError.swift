@@ -11,6 +11,8 @@ public enum PropletError: Error, Sendable, Equatable, CustomStringConvertible {
     case moduleUnavailable(reason: String)
     /// The task runner executable could not be started.
     case spawnFailed(path: String, reason: String)
+    /// The configured Wasm runtime is not there or does not work (checked at start-up).
+    case runtimeUnavailable(variable: String, path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -22,6 +24,8 @@ public enum PropletError: Error, Sendable, Equatable, CustomStringConvertible {
             reason
         case .spawnFailed(let path, let reason):
             "cannot start the task runner \(path): \(reason)"
+        case .runtimeUnavailable(let variable, let path, let reason):
+            "the Wasm runtime is unavailable: \(variable) is \"\(path)\": \(reason)"
         }
     }
 }

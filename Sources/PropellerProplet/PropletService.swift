@@ -36,14 +36,16 @@ public struct PropletService<C: Clock>: Service where C.Duration == Duration {
         let dropped = Mutex<Int>(0)
     }
 
-    /// Creates the service with an injected clock and process-reader factory (unit tests).
+    /// Creates the service with an injected clock and process-reader factory (unit tests). `runtime`
+    /// defaults to the configured one, unchecked (`TaskRuntimes.unchecked`).
     package init(
         configuration: PropletConfiguration,
         identity: PropletIdentity,
         pubSub: any PubSub,
         logger: Logger,
         clock: C,
-        makeReader: @escaping ProcessReaderFactory
+        makeReader: @escaping ProcessReaderFactory,
+        runtime: (any TaskRuntime)? = nil
     ) {
         self.configuration = configuration
         self.identity = identity
@@ -58,7 +60,8 @@ public struct PropletService<C: Clock>: Service where C.Duration == Duration {
         let registry = configuration.registry
         self.supervisor = TaskSupervisor(
             settings: .init(
-                runnerPath: RunnerLocator.runnerPath(configuration),
+                runtime: runtime ?? TaskRuntimes.unchecked(configuration),
+                limits: configuration.taskLimits,
                 workDirectory: configuration.stateDirectory + "/tasks",
                 stopGracePeriod: configuration.stopGracePeriod,
                 monitoringEnabled: configuration.monitoringEnabled,
@@ -96,13 +99,13 @@ public struct PropletService<C: Clock>: Service where C.Duration == Duration {
     public func run() async throws {
         logger.info(
             "proplet starting",
-            metadata: ["name": "\(identity.name)", "runner": "\(RunnerLocator.runnerPath(configuration))"]
+            metadata: ["name": "\(identity.name)", "wasm_runtime": "\(supervisor.runtimeDescription)"]
         )
         let commands = try await pubSub.subscribe(topics.base + "control/manager/+", qos: .atLeastOnce)
         let registration = PropletRegistration(
             propletID: identity.propletID,
             name: identity.name,
-            metadata: HostDescription.metadata()
+            metadata: HostDescription.metadata(wasmRuntime: supervisor.runtimeDescription)
         )
         try await pubSub.publish(topics.topic(.propletCreate), json: registration, qos: .atLeastOnce)
         try await withThrowingDiscardingTaskGroup { periodic in
@@ -246,15 +249,23 @@ public struct PropletService<C: Clock>: Service where C.Duration == Duration {
 }
 
 extension PropletService where C == ContinuousClock {
-    /// Creates the service with the real clock and the real `/proc` sampler.
-    public init(configuration: PropletConfiguration, identity: PropletIdentity, pubSub: any PubSub, logger: Logger) {
+    /// Creates the service with the real clock and the real `/proc` sampler, running tasks with
+    /// `runtime` (from `TaskRuntimes.resolve`).
+    package init(
+        configuration: PropletConfiguration,
+        identity: PropletIdentity,
+        pubSub: any PubSub,
+        logger: Logger,
+        runtime: any TaskRuntime
+    ) {
         self.init(
             configuration: configuration,
             identity: identity,
             pubSub: pubSub,
             logger: logger,
             clock: ContinuousClock(),
-            makeReader: ProcessSampler.factory
+            makeReader: ProcessSampler.factory,
+            runtime: runtime
         )
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import PropellerCore
+import PropellerRegistry
 
 /// The files of one task run in the proplet's work directory: the module (`.wasm`) and the runner
 /// job (`.job.json`). Removed when the task ends.
@@ -8,6 +9,12 @@ struct TaskFiles: Sendable {
     var modulePath: String
     /// Path of the job file given to the runner.
     var jobPath: String
+    /// The job written there.
+    var job: RunnerJob
+    /// The module's bytes.
+    var module: [UInt8]
+    /// The module's SHA-256, lowercase hex.
+    var digest: String
 
     /// Writes the module of a start command (its base64 `file`, or the bytes fetched for its `image_url`)
     /// and the runner job.
@@ -17,6 +24,7 @@ struct TaskFiles: Sendable {
     static func write(
         _ command: StartCommand,
         fetchedModule: [UInt8]? = nil,
+        limits: TaskLimits = .none,
         into directory: String
     ) throws(PropletError) -> TaskFiles {
         let module: Data
@@ -41,7 +49,8 @@ struct TaskFiles: Sendable {
             inputs: command.inputs,
             env: command.env,
             cliArgs: command.cliArgs,
-            daemon: command.daemon
+            daemon: command.daemon,
+            limits: limits
         )
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -51,7 +60,14 @@ struct TaskFiles: Sendable {
             try? FileManager.default.removeItem(at: moduleURL)
             throw .moduleUnavailable(reason: "cannot write the module to \(folder.path): \(error.localizedDescription)")
         }
-        return TaskFiles(modulePath: moduleURL.path, jobPath: jobURL.path)
+        let bytes = [UInt8](module)
+        return TaskFiles(
+            modulePath: moduleURL.path,
+            jobPath: jobURL.path,
+            job: job,
+            module: bytes,
+            digest: SHA256.hex(of: bytes)
+        )
     }
 
     /// Deletes both files (errors are ignored: the files may already be gone).

@@ -4,4 +4,6 @@ package enum TaskStopReason: Sendable, Hashable {
     case requested
     /// The proplet is shutting down.
     case shutdown
+    /// The task ran past its `timeout_seconds` (it fails with the limit's message).
+    case timeout(seconds: Int)
 }

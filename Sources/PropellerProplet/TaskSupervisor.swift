@@ -8,18 +8,24 @@ import PropellerMonitoring
 import Glibc
 #endif
 
-/// Runs tasks as child processes of the task runner, one process per task, and reports each outcome
-/// exactly once on `control/proplet/results`.
+/// Runs tasks as child processes of the configured Wasm runtime (`TaskRuntime`), one process per
+/// task, and reports each outcome exactly once on `control/proplet/results`.
 ///
 /// A task is admitted (`admit`), then run (`run`) in a child task of the proplet's task group: the
 /// module and the runner job are written to the state directory, the runner is spawned, a
 /// `TaskMonitor` is bound to its pid when monitoring applies, and the runner's outcome (or its crash)
 /// becomes the `TaskResult`. `stop` sends SIGTERM, then SIGKILL after the grace period.
+///
+/// Limits (SPEC §5): the task's `limits` with the proplet's defaults and ceilings applied. CPU time is
+/// `RLIMIT_CPU` on the process (SIGXCPU at the limit, SIGKILL a second later); the timeout is a timer
+/// here that kills the process; memory is enforced by the runtime on `memory.grow`.
 package actor TaskSupervisor<C: Clock> where C.Duration == Duration {
     /// What the supervisor needs from the configuration.
     package struct Settings: Sendable {
-        /// The runner executable.
-        package var runnerPath: String
+        /// How task processes run Wasm.
+        package var runtime: any TaskRuntime
+        /// The proplet's limit defaults and ceilings (`PROPLET_TASK_*`).
+        package var limits: TaskLimits
         /// Where module and job files are written (created if needed).
         package var workDirectory: String
         /// SIGTERM → SIGKILL delay.
@@ -31,13 +37,15 @@ package actor TaskSupervisor<C: Clock> where C.Duration == Duration {
 
         /// Creates the settings.
         package init(
-            runnerPath: String,
+            runtime: any TaskRuntime,
+            limits: TaskLimits = .none,
             workDirectory: String,
             stopGracePeriod: Duration,
             monitoringEnabled: Bool,
             fetchModule: (@Sendable (String) async throws -> [UInt8])? = nil
         ) {
-            self.runnerPath = runnerPath
+            self.runtime = runtime
+            self.limits = limits
             self.workDirectory = workDirectory
             self.stopGracePeriod = stopGracePeriod
             self.monitoringEnabled = monitoringEnabled
@@ -88,6 +96,9 @@ package actor TaskSupervisor<C: Clock> where C.Duration == Duration {
         self.totalMemoryBytes = totalMemoryBytes
     }
 
+    /// The registration's `wasm_runtime`.
+    package nonisolated var runtimeDescription: String { settings.runtime.description }
+
     /// Tasks admitted and not yet reported.
     package var runningCount: Int { entries.count }
 
@@ -109,6 +120,12 @@ package actor TaskSupervisor<C: Clock> where C.Duration == Duration {
         if entry.stopReason == nil { entry.stopReason = reason }
         entry.stopContinuation.yield()
         return true
+    }
+
+    /// Records that a task ran past its timeout (unless it is already being stopped for another reason).
+    private func markTimedOut(_ taskID: String, seconds: Int) {
+        guard let entry = entries[taskID], entry.stopReason == nil else { return }
+        entry.stopReason = .timeout(seconds: seconds)
     }
 
     /// Stops every running task (graceful shutdown).
@@ -181,9 +198,36 @@ package actor TaskSupervisor<C: Clock> where C.Duration == Duration {
             }
             logger.info("module fetched", metadata: ["image_url": "\(imageURL)", "bytes": "\(fetched?.count ?? 0)"])
         }
-        let files = try TaskFiles.write(command, fetchedModule: fetched, into: settings.workDirectory)
+        let limits = command.limits.applying(proplet: settings.limits)
+        if limits != command.limits {
+            logger.info("task limits with the proplet's defaults and ceilings", metadata: ["limits": "\(limits)"])
+        }
+        let files = try TaskFiles.write(command, fetchedModule: fetched, limits: limits, into: settings.workDirectory)
         defer { files.remove() }
-        let child = try ChildProcess.spawn(executable: settings.runnerPath, arguments: [files.jobPath])
+        let plan: TaskProcessPlan
+        switch try await settings.runtime.launch(
+            files.job,
+            jobPath: files.jobPath,
+            module: files.module,
+            digest: files.digest
+        ) {
+        case .process(let process):
+            plan = process
+        case .finished(let outcome):
+            var result = RunnerResultInterpreter.result(of: outcome)
+            result.taskID = command.id
+            result.propletID = propletID
+            result.startedAt = startedAt
+            result.finishedAt = .now()
+            return result
+        }
+        let child = try ChildProcess.spawn(
+            executable: plan.executable,
+            arguments: plan.arguments,
+            environment: plan.environment,
+            stdoutRetention: plan.stdoutRetention,
+            limits: Self.processLimits(limits)
+        )
         let spawnedAt = ContinuousClock.now
         entry.pid = child.pid
         logger.info("task started", metadata: ["pid": "\(child.pid)", "name": "\(command.name)"])
@@ -203,7 +247,10 @@ package actor TaskSupervisor<C: Clock> where C.Duration == Duration {
                 logger.warning("task runs unmonitored: cannot read its process", metadata: ["error": "\(error)"])
             }
         }
-        let exit = await supervise(child, monitor: monitor, stops: entry.stops)
+        let taskID = command.id
+        let exit = await supervise(child, monitor: monitor, stops: entry.stops, timeout: limits.timeoutSeconds) {
+            seconds in await self.markTimedOut(taskID, seconds: seconds)
+        }
         var finalMetrics: FinalMetrics?
         if let monitor {
             let (sample, final) = await monitor.finalSample(exit: exit)
@@ -212,7 +259,9 @@ package actor TaskSupervisor<C: Clock> where C.Duration == Duration {
         }
         var result = RunnerResultInterpreter.result(
             of: exit,
-            stopReason: entry.stopReason
+            outcome: plan.outcome(exit),
+            stopReason: entry.stopReason,
+            limits: limits
         )
         result.taskID = command.id
         result.propletID = propletID
@@ -222,11 +271,24 @@ package actor TaskSupervisor<C: Clock> where C.Duration == Duration {
         return result
     }
 
-    /// Waits for the child to exit while its monitor samples and stop requests are served.
+    /// The kernel limits of a task's process: `RLIMIT_CPU` (soft = the limit, hard one second more) and
+    /// no core files (SIGXCPU would otherwise dump one).
+    static func processLimits(_ limits: TaskLimits) -> [ChildProcess.ResourceLimit] {
+        guard let cpu = limits.cpuSeconds else { return [] }
+        return [
+            .init(resource: Int32(RLIMIT_CPU.rawValue), soft: UInt64(cpu), hard: UInt64(cpu) + 1),
+            .init(resource: Int32(RLIMIT_CORE.rawValue), soft: 0, hard: 0),
+        ]
+    }
+
+    /// Waits for the child to exit while its monitor samples and stop requests are served; after
+    /// `timeout` seconds, `timedOut` is called and the child is killed.
     private func supervise(
         _ child: ChildProcess,
         monitor: TaskMonitor?,
-        stops: AsyncStream<Void>
+        stops: AsyncStream<Void>,
+        timeout: Int?,
+        timedOut: @escaping @Sendable (Int) async -> Void
     ) async
         -> ChildProcess.Exit
     {
@@ -239,6 +301,17 @@ package actor TaskSupervisor<C: Clock> where C.Duration == Duration {
                     await monitor.runPeriodic(clock: clock) { sample in
                         if exports { await self.publish(sample) }
                     }
+                }
+            }
+            if let timeout {
+                group.addTask {
+                    do {
+                        try await Task.sleep(for: .seconds(timeout))
+                    } catch {
+                        return
+                    }
+                    await timedOut(timeout)
+                    child.signal(SIGKILL)
                 }
             }
             group.addTask {

@@ -1,3 +1,5 @@
+import PropellerCore
+
 /// Why a Wasm task failed. Every case carries what is needed for a message an operator can act on;
 /// `description` is the text that goes into the task's `error`.
 public enum WasmRunError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -21,6 +23,8 @@ public enum WasmRunError: Error, Sendable, Equatable, CustomStringConvertible {
     case nonZeroExit(code: Int, stderrTail: String)
     /// Any other failure while running the module.
     case runtime(reason: String)
+    /// The module's memory would have grown past the task's memory limit (SPEC §5 "Limits").
+    case memoryLimitExceeded(limitBytes: Int64)
 
     /// The message for the task's `error` field.
     public var description: String {
@@ -51,6 +55,8 @@ public enum WasmRunError: Error, Sendable, Equatable, CustomStringConvertible {
             return "exited with code \(code); \(tail)"
         case .runtime(let reason):
             return "wasm runtime error: \(reason)"
+        case .memoryLimitExceeded(let bytes):
+            return TaskLimits.Exceeded.memory(bytes: bytes).message
         }
     }
 }

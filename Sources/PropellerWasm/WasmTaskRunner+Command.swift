@@ -25,7 +25,7 @@ extension WasmTaskRunner {
             throw error
         }
         let exit = Result { () throws(WasmRunError) -> Int in
-            let instance = try Self.instantiate(module, wasi: wasi)
+            let instance = try Self.instantiate(module, wasi: wasi, memoryLimit: job.limits.memoryBytes)
             do {
                 return Int(try wasi.start(instance))
             } catch {

@@ -1,6 +1,6 @@
 import PropellerCore
 import WASI
-import WasmKit
+@_spi(Fuzzing) import WasmKit
 import WasmKitWASI
 
 #if canImport(Glibc)
@@ -34,12 +34,21 @@ extension WasmTaskRunner {
         }
     }
 
-    static func instantiate(_ module: Module, wasi: WASIBridgeToHost) throws(WasmRunError) -> Instance {
+    /// Instantiates the module; with `memoryLimit`, every linear memory is checked against it
+    /// (`LinearMemoryLimiter`).
+    static func instantiate(
+        _ module: Module,
+        wasi: WASIBridgeToHost,
+        memoryLimit: Int64? = nil
+    ) throws(WasmRunError) -> Instance {
         let store = Store(engine: Engine())
+        if let memoryLimit { store.resourceLimiter = LinearMemoryLimiter(limitBytes: memoryLimit) }
         var imports = Imports()
         wasi.link(to: &imports, store: store)
         do {
             return try module.instantiate(store: store, imports: imports)
+        } catch let failure as WasmRunError {
+            throw failure
         } catch let trap as Trap {
             throw .trap(export: "start function", reason: trapReason(trap))
         } catch {
@@ -57,6 +66,7 @@ extension WasmTaskRunner {
     }
 
     static func executionError(_ error: any Error, in export: String) -> WasmRunError {
+        if let failure = error as? WasmRunError { return failure }
         if let trap = error as? Trap { return .trap(export: export, reason: trapReason(trap)) }
         if let wasmError = error as? WasmKitError { return .trap(export: export, reason: "\(wasmError)") }
         return .runtime(reason: "\(error)")

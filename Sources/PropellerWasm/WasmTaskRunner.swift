@@ -114,7 +114,7 @@ extension WasmTaskRunner {
             stderr: diagnostics
         )
         let outcome = Result { () throws(WasmRunError) -> RunnerOutcome in
-            let instance = try Self.instantiate(module, wasi: wasi)
+            let instance = try Self.instantiate(module, wasi: wasi, memoryLimit: job.limits.memoryBytes)
             // A WASI reactor must be initialised before any other export is called.
             do {
                 try wasi.initialize(instance)

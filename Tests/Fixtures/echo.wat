@@ -27,15 +27,18 @@
         (br $next)))
     (i32.sub (local.get $p) (local.get $s)))
 
+  ;; Writes one buffer to $fd with a single-iovec fd_write. (WASI may write only the first iovec of
+  ;; a multi-iovec call, as Wasmtime does; one iovec per call is written whole by both runtimes.)
+  (func $write (param $fd i32) (param $address i32) (param $length i32)
+    (i32.store (i32.const 32) (local.get $address))
+    (i32.store (i32.const 36) (local.get $length))
+    (drop (call $fd_write (local.get $fd) (i32.const 32) (i32.const 1) (i32.const 16))))
+
   ;; Writes prefix (4 bytes at $prefix, or $prefix_len bytes), the C string $s and a newline to $fd.
   (func $line (param $fd i32) (param $prefix i32) (param $prefix_len i32) (param $s i32)
-    (i32.store (i32.const 32) (local.get $prefix))
-    (i32.store (i32.const 36) (local.get $prefix_len))
-    (i32.store (i32.const 40) (local.get $s))
-    (i32.store (i32.const 44) (call $strlen (local.get $s)))
-    (i32.store (i32.const 48) (i32.const 72))
-    (i32.store (i32.const 52) (i32.const 1))
-    (drop (call $fd_write (local.get $fd) (i32.const 32) (i32.const 3) (i32.const 16))))
+    (call $write (local.get $fd) (local.get $prefix) (local.get $prefix_len))
+    (call $write (local.get $fd) (local.get $s) (call $strlen (local.get $s)))
+    (call $write (local.get $fd) (i32.const 72) (i32.const 1)))
 
   ;; Makes sure linear memory reaches $end bytes.
   (func $ensure (param $end i32)

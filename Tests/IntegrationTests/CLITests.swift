@@ -98,6 +98,35 @@ struct CLITests {
         }
     }
 
+    @Test("task create --limit-memory 64MiB --limit-cpu 10s --timeout 30s sets limits GET /tasks/{id} returns")
+    func limits() async throws {
+        try await withDevStack { stack in
+            let created = try await cli(
+                [
+                    "task", "create", "Examples/add.wat", "--name", "add", "--input", "1", "--input", "2",
+                    "--limit-memory", "64MiB", "--limit-cpu", "10s", "--timeout", "30s",
+                ],
+                stack
+            )
+            #expect(created.status == 0, "\(created.stderr)")
+            let id = created.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            let got = try await cli(["task", "get", id], stack)
+            #expect(got.status == 0)
+            let task = try WireCoding.decode(WasmTask.self, from: Data(got.stdout.utf8))
+            #expect(task.limits == TaskLimits(memoryBytes: 64 << 20, cpuSeconds: 10, timeoutSeconds: 30))
+            let bad = try await cli(
+                ["task", "create", "Examples/add.wat", "--name", "add", "--limit-memory", "lots"],
+                stack
+            )
+            #expect(bad.status != 0 && bad.stderr.contains("--limit-memory") && bad.stderr.contains("lots"))
+            let tooSmall = try await cli(
+                ["task", "create", "Examples/add.wat", "--name", "add", "--limit-memory", "1KiB"],
+                stack
+            )
+            #expect(tooSmall.status != 0 && tooSmall.stderr.contains("limits.memory_bytes"), "\(tooSmall.stderr)")
+        }
+    }
+
     @Test("a manager that is down gives a one-line error and a non-zero exit code")
     func managerDown() async throws {
         let port = try LoopbackPort.free()

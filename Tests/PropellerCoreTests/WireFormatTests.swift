@@ -163,7 +163,7 @@ struct WireFormatTests {
         let start = StartCommand(id: "t1", name: "add", propletID: "p1", file: "AGFzbQ==", monitoringProfile: .batch)
         try expectKeys(
             start,
-            ["id", "name", "proplet_id", "file", "inputs", "env", "cli_args", "daemon", "monitoring_profile"]
+            ["id", "name", "proplet_id", "file", "inputs", "env", "cli_args", "daemon", "monitoring_profile", "limits"]
         )
         try expectKeys(StopCommand(id: "t1", propletID: "p1"), ["id", "proplet_id"])
         let result = TaskResult(taskID: "t1", propletID: "p1", state: .completed, results: "30")

@@ -26,6 +26,15 @@ enum ProcessTable {
         return pages * Int64(sysconf(Int32(_SC_PAGESIZE)))
     }
 
+    /// A `kB` field of `/proc/[pid]/status` (`VmHWM`, `VmRSS`) in bytes; nil when gone or absent.
+    static func statusBytes(of pid: Int32, field: String) -> Int64? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix("\(field):") {
+            return Int64(line.split(separator: " ").dropFirst().first ?? "").map { $0 * 1024 }
+        }
+        return nil
+    }
+
     /// The command line, arguments joined by spaces ("" when gone).
     static func commandLine(of pid: Int32) -> String {
         guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return "" }

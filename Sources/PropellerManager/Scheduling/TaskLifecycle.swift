@@ -53,7 +53,7 @@ public final class TaskLifecycle: Sendable {
     /// Stores a new `pending` task with a server-generated lowercase UUID.
     public func create(_ request: TaskRequest) async throws(ManagerError) -> WasmTask {
         let now = time.now()
-        let task = WasmTask(
+        var task = WasmTask(
             id: UUID().uuidString.lowercased(),
             name: request.name,
             file: request.file,
@@ -66,6 +66,7 @@ public final class TaskLifecycle: Sendable {
             createdAt: now,
             updatedAt: now
         )
+        task.limits = request.limits
         try await guarded("insert task") { try await self.store.insertTask(task) }
         logger.info("task created", metadata: ["task.id": "\(task.id)", "task.name": "\(task.name)"])
         return task
@@ -122,7 +123,8 @@ public final class TaskLifecycle: Sendable {
                 env: task.env,
                 cliArgs: task.cliArgs,
                 daemon: task.daemon,
-                monitoringProfile: task.monitoringProfile
+                monitoringProfile: task.monitoringProfile,
+                limits: task.limits
             )
             do {
                 try await self.pubsub.publish(self.topics.topic(.managerStart), json: command, qos: .atLeastOnce)

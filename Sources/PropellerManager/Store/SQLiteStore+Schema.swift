@@ -11,6 +11,10 @@ extension SQLiteStore {
         migrator.registerMigration("v1-tasks-proplets-samples") { db in
             try db.execute(sql: tasksTable + propletsTable + taskSamplesTable + propletSamplesTable)
         }
+        migrator.registerMigration("v2-task-limits") { db in
+            // JSON of `TaskLimits`; NULL for tasks stored before limits existed (no limits).
+            try db.execute(sql: "ALTER TABLE tasks ADD COLUMN limits_json TEXT")
+        }
         return migrator
     }
 

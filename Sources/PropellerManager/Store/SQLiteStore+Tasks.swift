@@ -4,7 +4,8 @@ import PropellerCore
 extension SQLiteStore {
     private static let taskColumns = """
         id, name, file, image_url, inputs_json, env_json, cli_args_json, daemon, profile_json, state,
-        proplet_id, results, error, exit_code, created_at_us, updated_at_us, started_at_us, finished_at_us
+        proplet_id, results, error, exit_code, created_at_us, updated_at_us, started_at_us, finished_at_us,
+        limits_json
         """
 
     public func insertTask(_ task: WasmTask) async throws {
@@ -12,7 +13,7 @@ extension SQLiteStore {
         try await write("insert task") { db in
             do {
                 try db.execute(
-                    sql: "INSERT INTO tasks (\(Self.taskColumns)) VALUES (\(Self.placeholders(18)))",
+                    sql: "INSERT INTO tasks (\(Self.taskColumns)) VALUES (\(Self.placeholders(19)))",
                     arguments: arguments
                 )
             } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
@@ -26,7 +27,7 @@ extension SQLiteStore {
         try await write("update task") { db in
             try db.execute(
                 sql: """
-                    UPDATE tasks SET (\(Self.taskColumns)) = (\(Self.placeholders(18)))
+                    UPDATE tasks SET (\(Self.taskColumns)) = (\(Self.placeholders(19)))
                     WHERE id = ?
                     """,
                 arguments: arguments

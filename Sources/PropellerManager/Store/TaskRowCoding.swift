@@ -8,7 +8,7 @@ import PropellerCore
 /// JSON text. Inputs are written with an explicit kind (`{"i":…}`, `{"n":…}`, `{"s":…}`) so that a
 /// number input such as `2.0` comes back as a number, not as the integer `2`.
 enum TaskRowCoding {
-    /// The 18 arguments of a task row, in the column order of `SQLiteStore.taskColumns`.
+    /// The 19 arguments of a task row, in the column order of `SQLiteStore.taskColumns`.
     static func arguments(for task: WasmTask) throws -> StatementArguments {
         let values: [(any DatabaseValueConvertible)?] = [
             task.id, task.name, task.file, task.imageURL,
@@ -17,6 +17,7 @@ enum TaskRowCoding {
             task.propletID, task.results, task.error, task.exitCode,
             task.createdAt.microsecondsSinceEpoch, task.updatedAt.microsecondsSinceEpoch,
             task.startedAt?.microsecondsSinceEpoch, task.finishedAt?.microsecondsSinceEpoch,
+            try json(task.limits),
         ]
         return StatementArguments(values)
     }
@@ -29,7 +30,8 @@ enum TaskRowCoding {
             throw StoreError.database("task \(id) has an unknown stored state \"\(stateText)\"")
         }
         let inputs: [StoredInput] = try value(from: row, at: 4, id: id)
-        return WasmTask(
+        let limitsText: String? = try row.decode(atIndex: 18)
+        var task = WasmTask(
             id: id,
             name: try row.decode(atIndex: 1),
             file: try row.decode(atIndex: 2),
@@ -49,6 +51,8 @@ enum TaskRowCoding {
             startedAt: (try row.decode(Int64?.self, atIndex: 16)).map(Timestamp.init(microsecondsSinceEpoch:)),
             finishedAt: (try row.decode(Int64?.self, atIndex: 17)).map(Timestamp.init(microsecondsSinceEpoch:))
         )
+        task.limits = try limitsText.map { try decode(TaskLimits.self, $0, id: id) } ?? .none
+        return task
     }
 
     /// The 6 arguments of a proplet row: id, name, alive, last_seen_us, running_tasks, metadata_json.

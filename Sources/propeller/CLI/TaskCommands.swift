@@ -48,6 +48,12 @@ struct TaskCommand: AsyncParsableCommand {
         var profile: String?
         @Option(help: "A monitoring profile as JSON (full or partial object).")
         var profileJSON: String?
+        @Option(help: "Most resident memory of the task's process: bytes, or with a unit (64MiB, 1GiB, 500MB).")
+        var limitMemory: String?
+        @Option(name: .customLong("limit-cpu"), help: "Most CPU time of the task's process, whole seconds (10 or 10s).")
+        var limitCPU: String?
+        @Option(help: "Most wall time of the task, whole seconds (30 or 30s).")
+        var timeout: String?
         @Flag(help: "Start the task right after creating it.")
         var start = false
 
@@ -72,6 +78,7 @@ struct TaskCommand: AsyncParsableCommand {
                 case (nil, nil): break
                 case (.some, .some): throw CLIError(description: "give either --profile or --profile-json, not both")
                 }
+                if let limits = try limitsBody() { body["limits"] = limits }
                 let task = try await client.send("POST", "tasks", body: .object(body))
                 let id = task["id"]?.text ?? "-"
                 if start {
@@ -79,6 +86,28 @@ struct TaskCommand: AsyncParsableCommand {
                 }
                 print(id)
             }
+        }
+
+        /// The `limits` object from `--limit-memory`, `--limit-cpu` and `--timeout`; nil when none is given.
+        /// The manager checks the ranges; this only parses the units.
+        func limitsBody() throws -> JSONValue? {
+            var limits: [String: JSONValue] = [:]
+            if let limitMemory {
+                guard let bytes = TaskLimits.parseBytes(limitMemory) else {
+                    throw CLIError(description: "--limit-memory must be \(TaskLimits.bytesSyntax), got \(limitMemory)")
+                }
+                limits["memory_bytes"] = .integer(bytes)
+            }
+            for (flag, text, key) in [
+                ("--limit-cpu", limitCPU, "cpu_seconds"), ("--timeout", timeout, "timeout_seconds"),
+            ] {
+                guard let text else { continue }
+                guard let seconds = TaskLimits.parseSeconds(text) else {
+                    throw CLIError(description: "\(flag) must be \(TaskLimits.secondsSyntax), got \(text)")
+                }
+                limits[key] = .integer(Int64(seconds))
+            }
+            return limits.isEmpty ? nil : .object(limits)
         }
 
         /// Numbers stay numbers; anything else is sent as a string.

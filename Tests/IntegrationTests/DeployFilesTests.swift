@@ -39,8 +39,13 @@ struct DeployFilesTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let token = directory.appendingPathComponent("token")
         try "a-read-token".write(to: token, atomically: true, encoding: .utf8)
-        let text = try String(contentsOf: repositoryRoot.appendingPathComponent("deploy/prometheus.yml"), encoding: .utf8)
-        #expect(text.contains("type: Bearer") && text.contains("credentials_file: /etc/prometheus/propeller-read-token"))
+        let text = try String(
+            contentsOf: repositoryRoot.appendingPathComponent("deploy/prometheus.yml"),
+            encoding: .utf8
+        )
+        #expect(
+            text.contains("type: Bearer") && text.contains("credentials_file: /etc/prometheus/propeller-read-token")
+        )
         let config = directory.appendingPathComponent("prometheus.yml")
         try text.replacingOccurrences(of: "/etc/prometheus/propeller-read-token", with: token.path)
             .write(to: config, atomically: true, encoding: .utf8)

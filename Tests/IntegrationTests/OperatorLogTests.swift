@@ -55,9 +55,16 @@ struct OperatorLogTests {
         ])
         _ = try await HTTPTestClient.request(manager.baseURL.appendingPathComponent("proplets"))
         await manager.stop()
-        let line = try #require(manager.log.split(separator: "\n").first { $0.contains(" request ") || $0.contains(": request") })
-        #expect(line.prefixMatch(of: #/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z info propeller.manager: request /#) != nil, "\(line)")
-        #expect(line.contains("http.status=200") && line.contains("http.path=/proplets") && line.contains("duration_ms="))
+        let line = try #require(
+            manager.log.split(separator: "\n").first { $0.contains(" request ") || $0.contains(": request") }
+        )
+        #expect(
+            line.prefixMatch(of: #/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z info propeller.manager: request /#) != nil,
+            "\(line)"
+        )
+        #expect(
+            line.contains("http.status=200") && line.contains("http.path=/proplets") && line.contains("duration_ms=")
+        )
 
         let quiet = try await runCommand(
             BinaryLocator.path(of: "propeller"),
@@ -73,7 +80,10 @@ struct OperatorLogTests {
             environment: ["PROPELLER_LOG_FORMAT": "xml", "MANAGER_HTTP_PORT": "0"],
             timeout: .seconds(30)
         )
-        #expect(format.status != 0 && format.stderr.contains("PROPELLER_LOG_FORMAT must be text or json"), "\(format.stderr)")
+        #expect(
+            format.status != 0 && format.stderr.contains("PROPELLER_LOG_FORMAT must be text or json"),
+            "\(format.stderr)"
+        )
     }
 
     @Test("/health says degraded and /health/ready 503 while the broker is unreachable; ok and 200 with it")
@@ -85,7 +95,9 @@ struct OperatorLogTests {
         let health = try await HTTPTestClient.request(unreachable.baseURL.appendingPathComponent("health"))
         #expect(health.status == 200)
         #expect(health.json?["status"] as? String == "degraded" && health.json?["mqtt"] as? String == "disconnected")
-        #expect(health.json?["storage"] as? String == "ok" && health.json?["version"] as? String == PropellerVersion.current)
+        #expect(
+            health.json?["storage"] as? String == "ok" && health.json?["version"] as? String == PropellerVersion.current
+        )
         let ready = try await HTTPTestClient.request(unreachable.baseURL.appendingPathComponent("health/ready"))
         #expect(ready.status == 503 && ready.json?["mqtt"] as? String == "disconnected")
         await unreachable.stop()

@@ -1,11 +1,11 @@
 import Foundation
+import PropellerCore
+import PropellerTestSupport
+import Testing
 
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-import PropellerCore
-import PropellerTestSupport
-import Testing
 
 /// The manager's `/metrics` as a real Prometheus sees it, and the Grafana dashboard's queries run
 /// against that Prometheus: a `propeller dev` stack runs the demo daemon under the intensive profile,
@@ -21,7 +21,10 @@ struct PrometheusScrapeTests {
 
             let exposition = try await managerText(stack, "/metrics")
             let lint = try await runPromtool(["check", "metrics"], stdin: exposition)
-            #expect(lint.status == 0 && lint.stdout.isEmpty && lint.stderr.isEmpty, "promtool: \(lint.stdout)\(lint.stderr)")
+            #expect(
+                lint.status == 0 && lint.stdout.isEmpty && lint.stderr.isEmpty,
+                "promtool: \(lint.stdout)\(lint.stderr)"
+            )
             #expect(exposition.contains("propeller_task_cpu_seconds_total{task_id=\"\(id)\""), "\(exposition)")
 
             let target = String(stack.managerURL.dropFirst("http://".count))
@@ -73,7 +76,8 @@ struct PrometheusScrapeTests {
             for target in panel["targets"]?.elements ?? [] {
                 let expression = try #require(target["expr"]?.stringValue, "panel \(title) has a target without expr")
                 #expect(expression.contains("$task") && expression.contains("$proplet"), "\(title) is templated")
-                let concrete = expression
+                let concrete =
+                    expression
                     .replacingOccurrences(of: "$__rate_interval", with: "10s")
                     .replacingOccurrences(of: "$__range", with: "5m")
                     .replacingOccurrences(of: "$proplet", with: propletID)
@@ -103,14 +107,20 @@ struct PrometheusScrapeTests {
 
 /// Creates and starts the demo daemon (Examples/demo.wat) with the intensive profile; returns its id.
 func startDemoTask(_ stack: DevStack) async throws -> String {
-    let wasm = try Fixtures.wasm(text: String(contentsOf: repositoryRoot.appendingPathComponent("Examples/demo.wat"), encoding: .utf8))
+    let wasm = try Fixtures.wasm(
+        text: String(contentsOf: repositoryRoot.appendingPathComponent("Examples/demo.wat"), encoding: .utf8)
+    )
     let body = JSONValue.object([
         "name": .string("_start"),
         "file": .string(Data(wasm).base64EncodedString()),
         "daemon": .bool(true),
         "monitoring_profile": .string("intensive"),
     ])
-    let (created, task) = try await stack.request("POST", "/tasks", body: String(decoding: try WireCoding.encode(body), as: UTF8.self))
+    let (created, task) = try await stack.request(
+        "POST",
+        "/tasks",
+        body: String(decoding: try WireCoding.encode(body), as: UTF8.self)
+    )
     guard created == 201, let id = task["id"]?.stringValue else { throw HarnessError("create: \(created) \(task)") }
     let (started, answer) = try await stack.request("POST", "/tasks/\(id)/start", body: "{}")
     guard started == 200 else { throw HarnessError("start: \(started) \(answer)") }
@@ -122,7 +132,9 @@ func waitForSamples(_ stack: DevStack, _ id: String, count: Int) async throws ->
     let deadline = ContinuousClock.now + .seconds(30)
     while ContinuousClock.now < deadline {
         let (_, page) = try await stack.request("GET", "/tasks/\(id)/metrics")
-        if page["metrics"]?.elements.count ?? 0 >= count, let proplet = page["metrics"]?.elements.first?["proplet_id"]?.stringValue {
+        if page["metrics"]?.elements.count ?? 0 >= count,
+            let proplet = page["metrics"]?.elements.first?["proplet_id"]?.stringValue
+        {
             return proplet
         }
         try await Task.sleep(for: .milliseconds(200))
@@ -141,5 +153,8 @@ func runPromtool(_ arguments: [String], stdin: String) async throws -> CommandRe
     let file = FileManager.default.temporaryDirectory.appendingPathComponent("promtool-\(UUID().uuidString).txt")
     try stdin.write(to: file, atomically: true, encoding: .utf8)
     defer { try? FileManager.default.removeItem(at: file) }
-    return try await runCommand("/bin/sh", ["-c", "/usr/bin/promtool \(arguments.joined(separator: " ")) < '\(file.path)'"])
+    return try await runCommand(
+        "/bin/sh",
+        ["-c", "/usr/bin/promtool \(arguments.joined(separator: " ")) < '\(file.path)'"]
+    )
 }

@@ -20,7 +20,8 @@ struct PrometheusServer {
     static var isInstalled: Bool { FileManager.default.isExecutableFile(atPath: "/usr/bin/prometheus") }
 
     /// Starts Prometheus scraping `target` (`host:port`) every second with a bearer token from a file.
-    static func start(scraping target: String, token: String = "prometheus-read-token") async throws -> PrometheusServer {
+    static func start(scraping target: String, token: String = "prometheus-read-token") async throws -> PrometheusServer
+    {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("prometheus-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let tokenFile = directory.appendingPathComponent("token")

@@ -27,7 +27,9 @@ struct TopCommandTests {
                 timeout: .seconds(30)
             )
             #expect(started.status == 0, "\(started.stderr)")
-            defer { _ = try? Process.run(URL(fileURLWithPath: "/usr/bin/tmux"), arguments: ["kill-session", "-t", session]) }
+            defer {
+                _ = try? Process.run(URL(fileURLWithPath: "/usr/bin/tmux"), arguments: ["kill-session", "-t", session])
+            }
             var screen = ""
             let deadline = ContinuousClock.now + .seconds(20)
             while ContinuousClock.now < deadline {

@@ -21,7 +21,9 @@ struct WebPageTests {
             let propletID = try await waitForSamples(stack, id, count: 2)
 
             let page = try await managerText(stack, "/")
-            #expect(page.contains("<script src=\"/ui/app.js\">") && !page.contains("http://") && !page.contains("https://"))
+            #expect(
+                page.contains("<script src=\"/ui/app.js\">") && !page.contains("http://") && !page.contains("https://")
+            )
             for file in ["app.js", "charts.js", "app.css"] {
                 let text = try await managerText(stack, "/ui/\(file)")
                 #expect(!text.contains("http://") && !text.contains("https://"), "\(file) fetches nothing from outside")
@@ -49,7 +51,8 @@ struct WebPageTests {
                 screenshot: "task-page.png",
                 [
                     "events": "Number(document.getElementById('view').dataset.streamEvents || 0)",
-                    "points": "Number((document.querySelector('[data-chart=cpu]') || {dataset: {}}).dataset.points || 0)",
+                    "points":
+                        "Number((document.querySelector('[data-chart=cpu]') || {dataset: {}}).dataset.points || 0)",
                     "charts": "[...document.querySelectorAll('[data-chart]')].map(e => e.dataset.chart).join(',')",
                 ]
             )
@@ -65,10 +68,18 @@ struct WebPageTests {
 
     /// Runs `Tests/web/page_check.py`: opens the URL in headless Chromium (DevTools protocol), samples the
     /// expressions every second for `seconds`, saves a screenshot under `.build/test-artifacts/`.
-    func inspect(_ url: String, seconds: Int, screenshot: String, _ expressions: [String: String]) async throws
+    func inspect(
+        _ url: String,
+        seconds: Int,
+        screenshot: String,
+        _ expressions: [String: String]
+    ) async throws
         -> JSONValue
     {
-        let python = try #require(ProcessInfo.processInfo.environment["PROPELLER_PYTHON"], "PROPELLER_PYTHON is not set")
+        let python = try #require(
+            ProcessInfo.processInfo.environment["PROPELLER_PYTHON"],
+            "PROPELLER_PYTHON is not set"
+        )
         let directory = repositoryRoot.appendingPathComponent(".build/test-artifacts")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let shot = directory.appendingPathComponent(screenshot)

@@ -30,7 +30,10 @@ extension ManagerMetrics {
         typealias Extract = (TaskSeries) -> Double?
         let families: [(String, PrometheusText.Kind, Extract)] = [
             ("propeller_task_cpu_percent", .gauge, { $0.latest.metrics.cpuPercent }),
-            ("propeller_task_cpu_seconds_total", .counter, { $0.latest.metrics.cpuPercent == nil ? nil : $0.cpuSeconds }),
+            (
+                "propeller_task_cpu_seconds_total", .counter,
+                { $0.latest.metrics.cpuPercent == nil ? nil : $0.cpuSeconds }
+            ),
             ("propeller_task_memory_bytes", .gauge, { $0.latest.metrics.memoryBytes.map(Double.init) }),
             ("propeller_task_memory_percent", .gauge, { $0.latest.metrics.memoryPercent }),
             ("propeller_task_disk_read_bytes", .gauge, { $0.latest.metrics.diskReadBytes.map(Double.init) }),

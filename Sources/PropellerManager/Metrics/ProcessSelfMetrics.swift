@@ -30,7 +30,8 @@ struct ProcessSelfMetrics {
             let vsize = field(23), let rss = field(24), ticks > 0
         else { return nil }
         var limit = rlimit()
-        let maxFDs: Double? = getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 ? Double(limit.rlim_cur) : nil
+        let maxFDs: Double? =
+            getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 ? Double(limit.rlim_cur) : nil
         return ProcessSelfMetrics(
             cpuSeconds: (utime + stime) / ticks,
             residentBytes: rss * pageSize,

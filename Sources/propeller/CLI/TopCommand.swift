@@ -32,7 +32,9 @@ struct TopCommand: AsyncParsableCommand {
     func run() async throws {
         try await CLIRunner.run {
             guard (1...3600).contains(interval) else {
-                throw CLIError(description: "--interval must be a whole number of seconds from 1 to 3600, got \(interval)")
+                throw CLIError(
+                    description: "--interval must be a whole number of seconds from 1 to 3600, got \(interval)"
+                )
             }
             let client = try manager.client()
             let terminal = TerminalMode.enterIfInteractive()

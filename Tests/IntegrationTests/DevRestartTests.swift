@@ -7,8 +7,8 @@ import Testing
 import Glibc
 #endif
 
-/// `make run` twice in a row: `propeller dev --demo` stopped with SIGINT (what Ctrl-C sends to the
-/// foreground process group) and started again at once on the same ports and data directory.
+/// `make run` twice in a row: `propeller dev --demo` stopped with SIGINT to its process group (what
+/// Ctrl-C does) and started again at once on the same ports and data directory.
 @Suite("propeller dev restarts", .serialized)
 struct DevRestartTests {
     @Test("Ctrl-C records the demo task stopped, leaves no process, and a second run within 5 s reuses both ports")
@@ -28,11 +28,13 @@ struct DevRestartTests {
                 #expect(task["state"]?.stringValue == "stopped", "the first run's demo task: \(task)")
             }
             #expect(ContinuousClock.now - started < .seconds(60))
-            let children = descendants(of: process.processIdentifier)
-            kill(process.processIdentifier, SIGINT)
-            let deadline = ContinuousClock.now + .seconds(20)
-            while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
-            #expect(!process.isRunning, "propeller dev exits after SIGINT")
+            // setsid forked: the dev process is the one whose command line names this data directory.
+            let dev = try #require(Self.devProcess(dataDir: dataDir), "no propeller dev process found")
+            let children = descendants(of: dev)
+            kill(-dev, SIGINT)  // Ctrl-C: the foreground process group
+            let deadline = ContinuousClock.now + .seconds(30)
+            while isAlive(dev) && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+            #expect(!isAlive(dev), "propeller dev exits after SIGINT")
             let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
             #expect(text.contains("demo task \(id) stopped"), "\(text)")
             try await Task.sleep(for: .milliseconds(200))
@@ -41,11 +43,29 @@ struct DevRestartTests {
         }
     }
 
+    /// The pid of `propeller dev` running on `dataDir`, from /proc.
+    static func devProcess(dataDir: URL) -> Int32? {
+        let pids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc"))?.compactMap { Int32($0) } ?? []
+        for pid in pids {
+            guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { continue }
+            let arguments = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            if arguments.contains("dev") && arguments.contains(dataDir.path)
+                && arguments.first?.hasSuffix("propeller") == true
+            {
+                return pid
+            }
+        }
+        return nil
+    }
+
     private func launch(dataDir: URL, httpPort: Int, mqttPort: Int, run: Int) throws -> (Process, URL) {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: BinaryLocator.path(of: "propeller"))
+        // In a session (and process group) of its own, like a shell's foreground job, so the test can send
+        // SIGINT to the whole group as a terminal's Ctrl-C does.
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
         process.arguments = [
-            "dev", "--demo", "--http-port", String(httpPort), "--mqtt-port", String(mqttPort), "--data-dir",
+            BinaryLocator.path(of: "propeller"), "dev", "--demo", "--http-port", String(httpPort), "--mqtt-port",
+            String(mqttPort), "--data-dir",
             dataDir.path,
         ]
         process.currentDirectoryURL = repositoryRoot
@@ -63,7 +83,7 @@ struct DevRestartTests {
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
             let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
-            guard process.isRunning else { throw HarnessError("propeller dev exited:\n\(text)") }
+            if text.contains("error:") { throw HarnessError("propeller dev failed:\n\(text)") }
             if let line = text.split(separator: "\n").first(where: {
                 $0.hasPrefix("demo task ") && $0.contains(" started")
             }),

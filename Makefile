@@ -28,7 +28,7 @@ apt:
 
 venv: $(VENV)/.installed $(VENV)/bin/wasmtime.ready
 
-$(VENV)/.installed:
+$(VENV)/.installed: Makefile
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check $(PY_PACKAGES)
 	touch $@

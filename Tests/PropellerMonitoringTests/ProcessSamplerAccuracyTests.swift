@@ -112,7 +112,10 @@ struct ProcessSamplerAccuracyTests {
         let threads = try #require(grown.threadCount)
         let files = try #require(grown.fileDescriptorCount)
         #expect(threads - baseline.threadCount! == 4)
-        #expect(files - baseline.fileDescriptorCount! == 20)
+        // The exact count is checked against /proc itself; the difference from the baseline only from
+        // below, because a descriptor the child inherited can be closed between the two samples (seen
+        // once in CI: 19 instead of 20).
+        #expect(files - baseline.fileDescriptorCount! >= 19)
         #expect(files == ProcFixture.fdEntries(pid: probe.pid))
     }
 

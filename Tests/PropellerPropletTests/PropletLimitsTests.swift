@@ -65,14 +65,21 @@ struct PropletLimitsTests {
                 #expect(sleeper.finalMetrics != nil)
 
                 // The canary kept running and sampled once a second all along.
-                let until = [loop, sleeper, bomb].compactMap { $0.finishedAt?.microsecondsSinceEpoch }.max() ?? .max
+                // The window runs from the limited tasks' start to two seconds after the last of them
+                // ended: on a loaded machine the canary's own start (Wasmtime precompiles it) can take
+                // a while, so the count is judged against the time the canary was actually sampled.
+                let lastEnd = [loop, sleeper, bomb].compactMap { $0.finishedAt?.microsecondsSinceEpoch }.max() ?? 0
+                try await Task.sleep(for: .seconds(2.5))
+                let until = lastEnd + 2_000_000
                 try await proplet.stop("canary")
                 let canary = try await proplet.result(of: "canary")
                 #expect(canary.state == .stopped)
                 let times = proplet.samples(of: "canary").map(\.timestamp.microsecondsSinceEpoch).sorted()
                     .filter { $0 <= until }
                 let gaps = zip(times.dropFirst(), times).map { Double($0 - $1) / 1e6 }
-                #expect(times.count >= 3)
+                let sampledSeconds = Double(until - (times.first ?? until)) / 1e6
+                #expect(times.count >= 3, "canary samples \(times.count) over \(sampledSeconds) s")
+                #expect(Double(times.count) >= sampledSeconds - 1.5, "canary samples \(times.count) over \(sampledSeconds) s")
                 #expect((gaps.max() ?? 99) < 2.5, "canary sample gaps \(gaps)")
                 #expect(proplet.process.isRunning)
             }

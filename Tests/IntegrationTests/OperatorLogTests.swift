@@ -96,7 +96,12 @@ struct OperatorLogTests {
         #expect(health.status == 200)
         #expect(
             try WireCoding.decode(HealthStatus.self, from: health.body)
-                == HealthStatus(status: "degraded", version: PropellerVersion.current, mqtt: "disconnected", storage: "ok")
+                == HealthStatus(
+                    status: "degraded",
+                    version: PropellerVersion.current,
+                    mqtt: "disconnected",
+                    storage: "ok"
+                )
         )
         let ready = try await HTTPTestClient.request(unreachable.baseURL.appendingPathComponent("health/ready"))
         #expect(ready.status == 503)
@@ -114,7 +119,12 @@ struct OperatorLogTests {
                 #expect(ready.status == 200, "\(ready.text)")
                 #expect(
                     try WireCoding.decode(HealthStatus.self, from: ready.body)
-                        == HealthStatus(status: "ok", version: PropellerVersion.current, mqtt: "connected", storage: "ok")
+                        == HealthStatus(
+                            status: "ok",
+                            version: PropellerVersion.current,
+                            mqtt: "connected",
+                            storage: "ok"
+                        )
                 )
             }
         }

@@ -43,7 +43,7 @@ struct WebPageTests {
                 ]
             )
             #expect(locked["asks"] == .bool(true), "the page asks for the API token: \(locked)")
-            #expect(locked["rows"] == .number(0), "no task is shown without the token: \(locked)")
+            #expect(locked["rows"] == .integer(0), "no task is shown without the token: \(locked)")
 
             // The token in the address (moved into sessionStorage by the page), as docs/operations.md says.
             let overview = try await inspect(

@@ -14,6 +14,8 @@ import Foundation
 /// - `monitoring_profile`: a profile name, a partial or full object, or null (see
 ///   `MonitoringProfile.resolve(_:daemon:)`); the result is always the full resolved profile.
 /// - `limits`: null or an object of `memory_bytes`, `cpu_seconds`, `timeout_seconds` (see `TaskLimits`).
+/// - `labels`: null or an object of strings, at most 16, keys `[a-z_][a-z0-9_]*` (at most 64 characters),
+///   values at most 256 characters.
 /// - Server fields (`id`, `state`, `proplet_id`, `results`, `error`, `exit_code`, timestamps) are ignored.
 /// - Any other key is rejected with an error naming it.
 public struct TaskRequest: Sendable, Hashable {
@@ -35,10 +37,13 @@ public struct TaskRequest: Sendable, Hashable {
     public var monitoringProfile: MonitoringProfile
     /// The task's resource limits (empty: the proplet's defaults).
     public var limits: TaskLimits = .none
+    /// The client's labels.
+    public var labels: [String: String] = [:]
 
     /// Keys a client may send.
     public static let acceptedKeys = [
         "name", "file", "image_url", "inputs", "env", "cli_args", "daemon", "monitoring_profile", "limits",
+        "labels",
     ]
     /// Keys set by the server only; accepted in a body (a client may send back a task it read) and ignored.
     public static let serverKeys: Set<String> = [
@@ -89,6 +94,55 @@ public struct TaskRequest: Sendable, Hashable {
         daemon = try Self.bool(object["daemon"], field: "daemon")
         monitoringProfile = try MonitoringProfile.resolve(object["monitoring_profile"], daemon: daemon)
         limits = try TaskLimits(json: object["limits"])
+        labels = try Self.labels(object["labels"])
+    }
+
+    /// Most labels a task may carry.
+    public static let maxLabels = 16
+    /// Longest label key and value.
+    public static let maxLabelKeyLength = 64
+    public static let maxLabelValueLength = 256
+
+    private static func labels(_ value: JSONValue?) throws(ContractError) -> [String: String] {
+        guard let value, value != .null else { return [:] }
+        let expected = "an object of at most \(maxLabels) strings with keys matching [a-z_][a-z0-9_]*"
+        guard case .object(let object) = value else {
+            throw .invalidValue(field: "labels", expected: expected, got: value.description)
+        }
+        guard object.count <= maxLabels else {
+            throw .invalidValue(field: "labels", expected: expected, got: "\(object.count) labels")
+        }
+        var labels: [String: String] = [:]
+        for key in object.keys.sorted() {
+            guard isLabelKey(key) else {
+                throw .invalidValue(
+                    field: "labels",
+                    expected: "keys matching [a-z_][a-z0-9_]* of at most \(maxLabelKeyLength) characters",
+                    got: "\"\(key.prefix(80))\""
+                )
+            }
+            guard case .string(let text) = object[key]!, text.count <= maxLabelValueLength else {
+                throw .invalidValue(
+                    field: "labels.\(key)",
+                    expected: "a string of at most \(maxLabelValueLength) characters",
+                    got: object[key]!.description
+                )
+            }
+            labels[key] = text
+        }
+        return labels
+    }
+
+    /// `[a-z_][a-z0-9_]*`, at most `maxLabelKeyLength` characters.
+    static func isLabelKey(_ key: String) -> Bool {
+        let bytes = Array(key.utf8)
+        guard let first = bytes.first, bytes.count <= maxLabelKeyLength,
+            first == UInt8(ascii: "_") || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(first)
+        else { return false }
+        return bytes.allSatisfy {
+            $0 == UInt8(ascii: "_") || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0)
+                || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0)
+        }
     }
 
     private static func name(_ value: JSONValue?) throws(ContractError) -> String {

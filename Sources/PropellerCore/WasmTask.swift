@@ -16,6 +16,8 @@ public struct WasmTask: Sendable, Hashable, Codable {
     public var monitoringProfile: MonitoringProfile
     /// The limits the task asked for (SPEC §5); the proplet applies its defaults and ceilings.
     public var limits: TaskLimits = .none
+    /// The client's labels (SPEC §4): at most 16, keys `[a-z_][a-z0-9_]*`; exported on `propeller_task_info`.
+    public var labels: [String: String] = [:]
     public var state: TaskState
     public var propletID: String?
     public var results: String?
@@ -73,7 +75,7 @@ public struct WasmTask: Sendable, Hashable, Codable {
         case cliArgs = "cli_args"
         case daemon
         case monitoringProfile = "monitoring_profile"
-        case limits
+        case limits, labels
         case state
         case propletID = "proplet_id"
         case results, error
@@ -97,6 +99,7 @@ public struct WasmTask: Sendable, Hashable, Codable {
         try container.encode(daemon, forKey: .daemon)
         try container.encode(monitoringProfile, forKey: .monitoringProfile)
         try container.encode(limits, forKey: .limits)
+        try container.encode(labels, forKey: .labels)
         try container.encode(state, forKey: .state)
         try container.encode(propletID, forKey: .propletID)
         try container.encode(results, forKey: .results)

@@ -47,26 +47,33 @@ struct CLITests {
             #expect(metricsJSON.status == 0 && metricsJSON.stdout.contains("\"task_id\""))
             let watched = try await cli(["task", "watch", id, "--count", "1"], stack)
             #expect(watched.status == 0 && watched.stdout.contains("cpu %"), "\(watched.stdout)\(watched.stderr)")
+            #expect(watched.stdout.contains("last sample at "), "the last stored sample is shown: \(watched.stdout)")
 
             // a daemon: start with the profile flag, stop it, delete it
             let daemon = try await cli(
                 [
                     "task", "create", "Examples/demo.wat", "--name", "_start", "--daemon", "--profile", "intensive",
-                    "--start",
+                    "--label", "team=edge", "--start",
                 ],
                 stack
             )
             #expect(daemon.status == 0, "\(daemon.stderr)")
             let daemonID = daemon.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            let (_, daemonTask) = try await stack.request("GET", "/tasks/\(daemonID)")
+            #expect(try daemonTask.decoded(as: WasmTask.self).labels == ["team": "edge"])
+            // A running daemon's watch says when its next sample is due.
+            var dueLine = ""
+            for _ in 0..<50 where !dueLine.contains("next due") {
+                dueLine = try await cli(["task", "watch", daemonID, "--count", "1"], stack).stdout
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            #expect(dueLine.contains("next due") && dueLine.contains("(every 1 s)"), "\(dueLine)")
             let busy = try await cli(["task", "delete", daemonID], stack)
             #expect(busy.status != 0 && busy.stderr.hasPrefix("error: "))
             let stopped = try await cli(["task", "stop", daemonID], stack)
             #expect(stopped.status == 0, "\(stopped.stderr)")
-            for _ in 0..<50 {
-                let state = try await cli(["task", "get", daemonID], stack)
-                if state.stdout.contains("\"stopped\"") { break }
-                try await Task.sleep(for: .milliseconds(200))
-            }
+            // It prints the state the task ends in, not the `running` of the moment the stop was sent.
+            #expect(stopped.stdout == "\(daemonID) stopped\n", "\(stopped.stdout)")
             let deleted = try await cli(["task", "delete", daemonID], stack)
             #expect(deleted.status == 0, "\(deleted.stderr)")
 
@@ -127,6 +134,28 @@ struct CLITests {
         }
     }
 
+    @Test("create --start without a live proplet deletes the task it created and says so in one line")
+    func failedStartCleansUp() async throws {
+        let port = try LoopbackPort.free()
+        let environment = ["MANAGER_STORAGE": "memory", "PROPELLER_MQTT_URL": "mqtt://127.0.0.1:\(port)"]
+        try await withManager(environment: environment) { url in
+            let result = try await runCommand(
+                BinaryLocator.path(of: "propeller"),
+                [
+                    "task", "create", "Examples/add.wat", "--name", "add", "--start", "--manager-url",
+                    url.absoluteString,
+                ],
+                directory: repositoryRoot,
+                timeout: .seconds(60)
+            )
+            #expect(result.status != 0 && result.stdout.isEmpty, "\(result.stdout)")
+            #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+            #expect(result.stderr.contains("HTTP 503") && result.stderr.contains("deleted again"), "\(result.stderr)")
+            let page = try await HTTPTestClient.request(url.appendingPathComponent("tasks"))
+            #expect(try WireCoding.decode(TaskPage.self, from: page.body).total == 0, "nothing is left behind")
+        }
+    }
+
     @Test("a manager that is down gives a one-line error and a non-zero exit code")
     func managerDown() async throws {
         let port = try LoopbackPort.free()
@@ -137,6 +166,7 @@ struct CLITests {
             )
             #expect(result.status != 0)
             #expect(result.stderr.contains("cannot reach the manager"), "\(result.stderr)")
+            #expect(result.stderr.contains("nothing accepts connections there"), "\(result.stderr)")
             #expect(result.stderr.split(separator: "\n").count == 1)
         }
     }

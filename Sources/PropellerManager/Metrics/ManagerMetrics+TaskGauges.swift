@@ -1,12 +1,12 @@
 import PropellerCore
 import Synchronization
 
-/// The bookkeeping behind the task gauges: which tasks run and under which name. The task service
+/// The bookkeeping behind the task gauges: which tasks run, under which name and labels. The task service
 /// reports starts and ends; ingestion hands over the newest sample per task and a way to look a task up.
 extension ManagerMetrics {
-    /// A task started: its gauges may be set from now on.
-    public func taskStarted(id: String, name: String) {
-        runningTasks.markRunning(id: id, name: name)
+    /// A task started: its gauges (and `propeller_task_info` with its `labels`) may be set from now on.
+    public func taskStarted(id: String, name: String, labels: [String: String] = [:]) {
+        runningTasks.markRunning(id: id, RunningTaskNames.Entry(name: name, labels: labels))
     }
 
     /// A task ended (finished, failed, stopped or deleted): its gauges go.
@@ -27,21 +27,27 @@ extension ManagerMetrics {
             latest[sample.taskID] = sample
         }
         for (id, sample) in latest {
-            guard let name = await runningName(taskID: id, lookup: lookup) else { continue }
-            updateTask(id: id, name: name, sample: sample)
+            guard let entry = await runningTask(taskID: id, lookup: lookup) else { continue }
+            updateTask(id: id, name: entry.name, sample: sample, labels: entry.labels)
         }
     }
 
     /// The task's name when it is running (cached; `lookup` is asked once per unknown task).
     func runningName(taskID: String, lookup: (String) async -> WasmTask?) async -> String? {
+        await runningTask(taskID: taskID, lookup: lookup)?.name
+    }
+
+    /// The task's name and labels when it is running (cached; `lookup` is asked once per unknown task).
+    func runningTask(taskID: String, lookup: (String) async -> WasmTask?) async -> RunningTaskNames.Entry? {
         switch runningTasks.state(of: taskID) {
-        case .running(let name): return name
+        case .running(let entry): return entry
         case .notRunning: return nil
         case .unknown:
             guard let task = await lookup(taskID) else { return nil }
             if task.state == .running {
-                runningTasks.markRunning(id: taskID, name: task.name)
-                return task.name
+                let entry = RunningTaskNames.Entry(name: task.name, labels: task.labels)
+                runningTasks.markRunning(id: taskID, entry)
+                return entry
             }
             runningTasks.forget(taskID)
             return nil
@@ -54,16 +60,22 @@ extension ManagerMetrics {
     }
 }
 
-/// Names of tasks known to run, and a bounded set of tasks known not to (cleared when full).
+/// Names and labels of tasks known to run, and a bounded set of tasks known not to (cleared when full).
 final class RunningTaskNames: Sendable {
+    /// What the series of a running task are labelled with.
+    struct Entry: Sendable, Equatable {
+        var name: String
+        var labels: [String: String]
+    }
+
     enum State {
-        case running(name: String)
+        case running(Entry)
         case notRunning
         case unknown
     }
 
     private struct Book {
-        var running: [String: String] = [:]
+        var running: [String: Entry] = [:]
         var notRunning: Set<String> = []
     }
 
@@ -73,14 +85,14 @@ final class RunningTaskNames: Sendable {
 
     func state(of id: String) -> State {
         book.withLock { book in
-            if let name = book.running[id] { return .running(name: name) }
+            if let entry = book.running[id] { return .running(entry) }
             return book.notRunning.contains(id) ? .notRunning : .unknown
         }
     }
 
-    func markRunning(id: String, name: String) {
+    func markRunning(id: String, _ entry: Entry) {
         book.withLock { book in
-            book.running[id] = name
+            book.running[id] = entry
             book.notRunning.remove(id)
         }
     }

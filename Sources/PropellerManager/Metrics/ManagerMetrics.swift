@@ -131,7 +131,7 @@ public final class ManagerMetrics: Sendable {
             }
             series.name = name
             series.propletID = sample.propletID
-            if !labels.isEmpty { series.labels = labels }
+            series.labels = labels
             series.latest = sample
             all[id] = series
         }

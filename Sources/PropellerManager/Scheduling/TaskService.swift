@@ -62,6 +62,7 @@ public final class TaskService: Sendable {
             updatedAt: now
         )
         task.limits = request.limits
+        task.labels = request.labels
         try await call("create task") { try await self.store.createTask(task) }
         logger.info("task created", metadata: ["task.id": "\(task.id)", "task.name": "\(task.name)"])
         return task
@@ -127,7 +128,7 @@ public final class TaskService: Sendable {
             switch outcome {
             case .started(let task, let previous):
                 try await publishStart(task, previous: previous)
-                metrics.taskStarted(id: task.id, name: task.name)
+                metrics.taskStarted(id: task.id, name: task.name, labels: task.labels)
                 logger.info("task started", metadata: ["task.id": "\(id)", "proplet.id": "\(proplet.id)"])
                 return task
             case .taskNotFound:

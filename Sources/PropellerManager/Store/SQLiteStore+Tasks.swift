@@ -6,7 +6,7 @@ extension SQLiteStore {
     static let taskColumns = """
         id, name, file, image_url, inputs_json, env_json, cli_args_json, daemon, profile_json, state,
         proplet_id, results, error, exit_code, created_at_us, updated_at_us, started_at_us, finished_at_us,
-        limits_json
+        limits_json, labels_json
         """
 
     public func createTask(_ task: WasmTask) async throws {
@@ -14,7 +14,7 @@ extension SQLiteStore {
         try await write("create task") { db in
             do {
                 try db.execute(
-                    sql: "INSERT INTO tasks (\(Self.taskColumns)) VALUES (\(Self.placeholders(19)))",
+                    sql: "INSERT INTO tasks (\(Self.taskColumns)) VALUES (\(Self.placeholders(20)))",
                     arguments: arguments
                 )
             } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
@@ -136,7 +136,7 @@ extension SQLiteStore {
         _ arguments: [(any DatabaseValueConvertible)?]
     ) throws {
         try db.execute(
-            sql: "UPDATE tasks SET (\(taskColumns)) = (\(placeholders(19))) WHERE id = ? AND \(condition)",
+            sql: "UPDATE tasks SET (\(taskColumns)) = (\(placeholders(20))) WHERE id = ? AND \(condition)",
             arguments: try TaskRowCoding.arguments(for: task) + [task.id] + StatementArguments(arguments)
         )
     }

@@ -8,7 +8,7 @@ import PropellerCore
 /// JSON text. Inputs are written with an explicit kind (`{"i":…}`, `{"n":…}`, `{"s":…}`) so that a
 /// number input such as `2.0` comes back as a number, not as the integer `2`.
 enum TaskRowCoding {
-    /// The 19 arguments of a task row, in the column order of `SQLiteStore.taskColumns` (writes are
+    /// The 20 arguments of a task row, in the column order of `SQLiteStore.taskColumns` (writes are
     /// positional; reads go by column name).
     static func arguments(for task: WasmTask) throws -> StatementArguments {
         let values: [(any DatabaseValueConvertible)?] = [
@@ -18,7 +18,7 @@ enum TaskRowCoding {
             task.propletID, task.results, task.error, task.exitCode,
             task.createdAt.microsecondsSinceEpoch, task.updatedAt.microsecondsSinceEpoch,
             task.startedAt?.microsecondsSinceEpoch, task.finishedAt?.microsecondsSinceEpoch,
-            try json(task.limits),
+            try json(task.limits), task.labels.isEmpty ? nil : try json(task.labels),
         ]
         return StatementArguments(values)
     }
@@ -40,6 +40,8 @@ enum TaskRowCoding {
         let inputs: [StoredInput] = try json("inputs_json")
         // NULL for tasks stored before migration v2-task-limits: no limits.
         let limitsText: String? = try row.decode(atIndex: columns["limits_json"])
+        // NULL without labels (and for tasks stored before migration v4-task-labels).
+        let labelsText: String? = try row.decode(atIndex: columns["labels_json"])
         var task = WasmTask(
             id: id,
             name: try row.decode(atIndex: columns["name"]),
@@ -61,6 +63,7 @@ enum TaskRowCoding {
             finishedAt: try time("finished_at_us")
         )
         task.limits = try limitsText.map { try decode(TaskLimits.self, $0, id: id) } ?? .none
+        task.labels = try labelsText.map { try decode([String: String].self, $0, id: id) } ?? [:]
         return task
     }
 

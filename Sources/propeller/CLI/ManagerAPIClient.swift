@@ -99,6 +99,7 @@ struct ManagerAPIClient {
 
     /// Runs one request on a client of its own (a CLI sends few), always shut down afterwards.
     private func execute(_ request: HTTPClientRequest) async throws -> (Int, Data) {
+        try ManagerProbe.check(baseURL)
         var tls = TLSConfiguration.makeClientConfiguration()
         if let caFile { tls.trustRoots = .file(caFile) }
         let client = HTTPClient(
@@ -115,8 +116,24 @@ struct ManagerAPIClient {
             return (Int(response.status.code), Data(buffer: body))
         } catch {
             try? await client.shutdown()
-            throw CLIError(description: "cannot reach the manager at \(baseURL.absoluteString): \(error)")
+            throw CLIError(description: "cannot reach the manager at \(baseURL.absoluteString): \(Self.plain(error))")
         }
+    }
+}
+
+extension ManagerAPIClient {
+    /// An HTTP client error as a short phrase (no type names, no nested descriptions, one line).
+    static func plain(_ error: any Error) -> String {
+        let text = String(describing: error)
+        if text.contains("connectTimeout") { return "the connection timed out after 10 s" }
+        if text.contains("deadlineExceeded") || text.contains("readTimeout") {
+            return "it did not answer within 30 s"
+        }
+        if text.contains("remoteConnectionClosed") { return "it closed the connection" }
+        if text.lowercased().contains("ssl") || text.lowercased().contains("certificate") {
+            return "the TLS handshake failed (check PROPELLER_MANAGER_CA_FILE and the URL's scheme)"
+        }
+        return text.split(separator: "\n").first.map(String.init) ?? text
     }
 }
 

@@ -54,7 +54,9 @@ struct TaskCommand: AsyncParsableCommand {
         var limitCPU: String?
         @Option(help: "Most wall time of the task, whole seconds (30 or 30s).")
         var timeout: String?
-        @Flag(help: "Start the task right after creating it.")
+        @Option(name: .customLong("label"), help: "A label KEY=VALUE (keys [a-z_][a-z0-9_]*); repeat, at most 16.")
+        var labels: [String] = []
+        @Flag(help: "Start the task right after creating it (deleted again when the start fails).")
         var start = false
 
         func run() async throws {
@@ -79,10 +81,9 @@ struct TaskCommand: AsyncParsableCommand {
                 case (.some, .some): throw CLIError(description: "give either --profile or --profile-json, not both")
                 }
                 if let limits = try limitsBody() { body["limits"] = limits }
+                if !labels.isEmpty { body["labels"] = .object(try Self.pairs(labels, option: "--label")) }
                 let id = try await client.fetch(WasmTask.self, "POST", "tasks", body: .object(body)).id
-                if start {
-                    try await client.send("POST", "tasks/\(id)/start", body: .object([:]))
-                }
+                if start { try await Self.start(id, client: client) }
                 print(id)
             }
         }
@@ -116,11 +117,33 @@ struct TaskCommand: AsyncParsableCommand {
             return .string(text)
         }
 
+        /// Starts a task just created; when that fails the task is deleted again, or, when even that
+        /// fails, the error names the id that is left behind.
+        static func start(_ id: String, client: ManagerAPIClient) async throws {
+            do {
+                try await client.send("POST", "tasks/\(id)/start", body: .object([:]))
+            } catch let startError as CLIError {
+                do {
+                    try await client.send("DELETE", "tasks/\(id)")
+                } catch {
+                    throw CLIError(
+                        description: "task \(id) was created but not started (\(startError.description)); it is kept"
+                    )
+                }
+                throw CLIError(description: "\(startError.description); the task created for it was deleted again")
+            }
+        }
+
         static func environment(_ pairs: [String]) throws -> [String: JSONValue] {
+            try Self.pairs(pairs, option: "--env")
+        }
+
+        /// `KEY=VALUE` options as an object of strings.
+        static func pairs(_ pairs: [String], option: String) throws -> [String: JSONValue] {
             var result: [String: JSONValue] = [:]
             for pair in pairs {
                 guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else {
-                    throw CLIError(description: "--env must be KEY=VALUE, got \(pair)")
+                    throw CLIError(description: "\(option) must be KEY=VALUE, got \(pair)")
                 }
                 result[String(pair[..<equals])] = .string(String(pair[pair.index(after: equals)...]))
             }
@@ -145,19 +168,29 @@ struct TaskCommand: AsyncParsableCommand {
     }
 
     struct Stop: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Stop a running task.")
+        static let configuration = CommandConfiguration(
+            abstract: "Stop a running task and print the state it ends in (stopped, or completed/failed)."
+        )
         @OptionGroup var manager: ManagerOptions
         @Argument var id: String
+        @Option(help: "Seconds to wait for the proplet to report the task's end.")
+        var wait = 10
 
         func run() async throws {
             try await CLIRunner.run {
-                let task = try await manager.client().fetch(
-                    WasmTask.self,
-                    "POST",
-                    "tasks/\(id)/stop",
-                    body: .object([:])
-                )
-                print("\(id) \(task.state.rawValue)")
+                let client = try manager.client()
+                var task = try await client.fetch(WasmTask.self, "POST", "tasks/\(id)/stop", body: .object([:]))
+                // The manager records the end when the proplet reports it (SPEC §4): wait for that.
+                let deadline = ContinuousClock.now + .seconds(max(0, wait))
+                while task.state == .running && ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(100))
+                    task = try await client.fetch(WasmTask.self, "GET", "tasks/\(id)")
+                }
+                if task.state == .running {
+                    print("\(id) running (stop sent; its proplet has not reported the end within \(wait) s)")
+                } else {
+                    print("\(id) \(task.state.rawValue)")
+                }
             }
         }
     }

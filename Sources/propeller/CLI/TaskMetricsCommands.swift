@@ -58,10 +58,13 @@ extension TaskCommand {
                     var screen = "\u{1B}[2J\u{1B}[H"
                     screen += "task \(id)  \(task.name)  state: \(task.state.rawValue)"
                     screen += "  proplet: \(task.propletID ?? "-")\n\n"
+                    let every = task.monitoringProfile.interval
                     if let latest = samples.last {
-                        screen += SampleTable.render([latest]) + "\n\n"
+                        screen += SampleTable.render([latest]) + "\n"
+                        screen += Self.schedule(last: latest.timestamp, every: every, running: !task.state.isFinished)
+                        screen += "\n\n"
                     } else {
-                        screen += "no samples yet\n\n"
+                        screen += "no samples yet (one every \(every) s while the task runs)\n\n"
                     }
                     screen += "cpu %   \(Table.sparkline(cpu))  \(cpu.last.map { String(format: "%.1f", $0) } ?? "-")\n"
                     screen += "memory  \(Table.sparkline(memory))  \(Table.bytes(memory.last))\n\n"
@@ -74,6 +77,20 @@ extension TaskCommand {
                 }
             }
         }
+    }
+}
+
+extension TaskCommand.Watch {
+    /// "last sample 12 s ago; next due in 48 s (every 60 s)": shown at once, so a long interval is not
+    /// a blank screen. `now` is injectable for tests.
+    static func schedule(last: Timestamp, every: Int, running: Bool, now: Timestamp = .now()) -> String {
+        let age = max(0, Int((now.secondsSinceEpoch - last.secondsSinceEpoch).rounded(.down)))
+        let clock = String(last.rfc3339.dropFirst(11).prefix(8)) + "Z"
+        var text = "last sample at \(clock) (\(age) s ago)"
+        guard running else { return text }
+        let due = every - age
+        text += due > 0 ? "; next due in \(due) s (every \(every) s)" : "; next due now (every \(every) s)"
+        return text
     }
 }
 

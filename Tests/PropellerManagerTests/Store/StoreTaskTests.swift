@@ -9,7 +9,8 @@ struct StoreTaskTests {
     @Test("a task round-trips every field through start and result; deletes remove it", arguments: StoreFactory.all)
     func taskLifecycle(factory: StoreFactory) async throws {
         try await withStore(factory) { store in
-            let task = F.task("t-1")
+            var task = F.task("t-1")
+            task.labels = ["team": "edge", "tier_2": "a \"quoted\" value"]
             try await store.createTask(task)
             #expect(try await store.task(id: "t-1") == task)
             #expect(try await store.task(id: "missing") == nil)
@@ -47,6 +48,7 @@ struct StoreTaskTests {
             #expect(stored.finishedAt == F.time(20))
             #expect(stored.updatedAt == F.time(21))
             #expect(stored.inputs == [.integer(2), .number(2.0), .number(-0.5), .string("text with \"quotes\"")])
+            #expect(stored.labels == ["team": "edge", "tier_2": "a \"quoted\" value"])
 
             #expect(try await store.deleteTask(id: "t-1") == .deleted)
             #expect(try await store.task(id: "t-1") == nil)

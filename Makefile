@@ -74,11 +74,13 @@ bench: setup
 
 # Release build into $(PREFIX): bin/propeller, bin/propeller-wasm (the task runner, found beside propeller),
 # share/propeller/web (the manager's page), share/propeller/deploy (systemd units, Prometheus, Grafana).
+# INSTALL_CONFIG=debug installs the debug build instead (the README tour test does, to skip a release build).
+INSTALL_CONFIG ?= release
 install: apt
-	for product in $(PRODUCTS); do $(SWIFT) build -c release --product $$product || exit 1; done
+	for product in $(PRODUCTS); do $(SWIFT) build -c $(INSTALL_CONFIG) --product $$product || exit 1; done
 	install -d "$(PREFIX)/bin" "$(PREFIX)/share/propeller/web" "$(PREFIX)/share/propeller/deploy/grafana" \
 		"$(PREFIX)/share/propeller/deploy/systemd" "$(PREFIX)/share/doc/propeller"
-	install -m 0755 "$(RELEASE_BIN_DIR)/propeller" "$(RELEASE_BIN_DIR)/propeller-wasm" "$(PREFIX)/bin/"
+	install -m 0755 ".build/$(INSTALL_CONFIG)/propeller" ".build/$(INSTALL_CONFIG)/propeller-wasm" "$(PREFIX)/bin/"
 	install -m 0644 Sources/PropellerManager/Web/static/* "$(PREFIX)/share/propeller/web/"
 	install -m 0644 deploy/prometheus.yml deploy/Dockerfile "$(PREFIX)/share/propeller/deploy/"
 	install -m 0644 deploy/grafana/propeller.json "$(PREFIX)/share/propeller/deploy/grafana/"

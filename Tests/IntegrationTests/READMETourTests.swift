@@ -11,10 +11,11 @@ import Glibc
 @Suite("propeller dev and the README tour", .timeLimit(.minutes(5)))
 struct READMETourTests {
     /// The shell blocks between `<!-- tour:begin -->` and `<!-- tour:end -->` in README.md, in order.
-    static func tourScript() throws -> String {
+    static func tourScript(_ marker: String = "tour") throws -> String {
         let readme = try String(contentsOf: repositoryRoot.appendingPathComponent("README.md"), encoding: .utf8)
-        guard let begin = readme.range(of: "<!-- tour:begin -->"), let end = readme.range(of: "<!-- tour:end -->")
-        else { throw HarnessError("README.md has no tour markers") }
+        guard let begin = readme.range(of: "<!-- \(marker):begin -->"),
+            let end = readme.range(of: "<!-- \(marker):end -->")
+        else { throw HarnessError("README.md has no \(marker) markers") }
         var blocks: [String] = []
         var current: [Substring]?
         for line in readme[begin.upperBound..<end.lowerBound].split(separator: "\n", omittingEmptySubsequences: false) {
@@ -28,6 +29,49 @@ struct READMETourTests {
             }
         }
         return blocks.joined(separator: "\n")
+    }
+
+    @Test("the README's CLI block runs as written with `propeller` from `make install` into a temporary PREFIX")
+    func cliTour() async throws {
+        let script = try Self.tourScript("cli-tour")
+        #expect(script.contains("propeller task create"))
+        let prefix = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "propeller-prefix-\(UUID().uuidString)"
+        )
+        defer { try? FileManager.default.removeItem(at: prefix) }
+        // The debug build the tests run (INSTALL_CONFIG=debug), already built: `swift build` would wait for
+        // the lock `swift test` holds on .build, so SWIFT=true skips it. The install steps are the same.
+        let install = try await runCommand(
+            "/usr/bin/make",
+            ["-s", "install", "PREFIX=\(prefix.path)", "INSTALL_CONFIG=debug", "SWIFT=true"],
+            directory: repositoryRoot,
+            timeout: .seconds(600)
+        )
+        try #require(install.status == 0, "make install failed:\n\(install.stdout)\n\(install.stderr)")
+        let installed = prefix.appendingPathComponent("bin/propeller").path
+        #expect(FileManager.default.isExecutableFile(atPath: installed))
+        #expect(
+            FileManager.default.fileExists(atPath: prefix.appendingPathComponent("share/propeller/web/index.html").path)
+        )
+        try await withDevStack { stack in
+            let result = try await runCommand(
+                "/bin/bash",
+                ["-c", "set -euo pipefail\ncommand -v propeller\n" + script],
+                environment: [
+                    "PATH": prefix.appendingPathComponent("bin").path + ":/usr/bin:/bin",
+                    "PROPELLER_MANAGER_URL": stack.managerURL,
+                ],
+                directory: repositoryRoot,
+                timeout: .seconds(120)
+            )
+            #expect(
+                result.status == 0,
+                "CLI tour failed:\n\(result.stdout)\n\(result.stderr)\n--- dev log ---\n\(stack.log)"
+            )
+            #expect(result.stdout.hasPrefix(installed), "the installed propeller ran: \(result.stdout)")
+            #expect(result.stdout.contains(" stopped\n"), "task stop printed the end state: \(result.stdout)")
+            #expect(result.stdout.contains("dev-proplet  true"), "proplet list: \(result.stdout)")
+        }
     }
 
     @Test("the README's curl tour runs as written against a live propeller dev, and SIGINT stops everything")

@@ -18,6 +18,13 @@ package actor TaskMonitor {
     private var history: MetricsHistory
     private var lifetime = LifetimeAggregate()
     private var lastLive: ProcessMetrics?
+    /// The last early reading (`probe`) of a process that keeps no final-sample handshake, and the
+    /// largest memory seen by them: the final sample's memory, threads and fds when no periodic sample
+    /// was taken.
+    private var probed: (metrics: ProcessMetrics, peakMemory: Int64)?
+    /// The CPU baseline before the first probe (the spawn's): the final sample's CPU% of a task that was
+    /// only probed covers its whole life.
+    private var probeBaseline: (cpu: Double, at: ContinuousClock.Instant)?
     /// The reading taken after the task's work ended (`captureFinalReading`), with the CPU baseline
     /// of the last sample before it.
     private var finalReading: (metrics: ProcessMetrics, baselineCPU: Double, baselineAt: ContinuousClock.Instant)?
@@ -79,6 +86,20 @@ package actor TaskMonitor {
         return record(reading.filtered(by: profile))
     }
 
+    /// Reads the live process without recording a sample, for a process that keeps no final-sample
+    /// handshake (the Wasmtime CLI run directly): a task shorter than one interval then still has
+    /// threads and fds measured on its live process. Returns false once a periodic sample exists or the
+    /// process is gone (probing may stop).
+    package func probe() -> Bool {
+        guard !finished, finalReading == nil, lastLive == nil else { return false }
+        let baseline = (cpu: sampler.lastCPUSeconds, at: lastReadingAt)
+        guard let reading = try? sampler.sample() else { return false }
+        if probeBaseline == nil { probeBaseline = baseline }
+        let peak = max(probed?.peakMemory ?? 0, reading.memoryBytes ?? 0)
+        probed = (reading, peak)
+        return true
+    }
+
     /// Reads the live process once more after its work has ended (the runner reported its outcome and
     /// waits, or a stop is about to signal it): memory, threads and fds of the final sample come from
     /// this reading. Periodic sampling ends here. Does nothing when the process is already gone.
@@ -103,8 +124,9 @@ package actor TaskMonitor {
     ///   RSS (`ru_maxrss`) and threads/fds are omitted, because nothing measured them.
     package func finalSample(exit: ChildProcess.Exit) -> (sample: TaskSample, final: FinalMetrics) {
         finished = true
-        let baselineAt = finalReading?.baselineAt ?? lastReadingAt
-        let baselineCPU = finalReading?.baselineCPU ?? sampler.lastCPUSeconds
+        let early = lastLive == nil ? probeBaseline : nil
+        let baselineAt = finalReading?.baselineAt ?? early?.at ?? lastReadingAt
+        let baselineCPU = finalReading?.baselineCPU ?? early?.cpu ?? sampler.lastCPUSeconds
         let elapsed = Self.seconds(exit.exitedAt - baselineAt)
         let used = max(0, exit.cpuSeconds - baselineCPU)
         var metrics = ProcessMetrics(
@@ -113,10 +135,12 @@ package actor TaskMonitor {
             diskWriteBytes: exit.diskWriteBytes,
             uptimeSeconds: Int64(max(0, Self.seconds(exit.exitedAt - spawnedAt)).rounded(.down))
         )
-        let live = finalReading?.metrics ?? lastLive
+        let live = finalReading?.metrics ?? lastLive ?? probed?.metrics
         // Memory: the larger of the reading after the work ended and the last periodic reading (or the
-        // peak RSS): a task that failed at its memory limit has often freed its memory by then.
-        let memory = max(finalReading?.metrics.memoryBytes ?? 0, lastLive?.memoryBytes ?? exit.maxRSSBytes)
+        // early readings' peak, or the peak RSS): a task that failed at its memory limit has often freed
+        // its memory by then.
+        let earlier = lastLive?.memoryBytes ?? probed?.peakMemory ?? exit.maxRSSBytes
+        let memory = max(finalReading?.metrics.memoryBytes ?? 0, earlier)
         metrics.memoryBytes = memory
         metrics.memoryPercent = totalMemoryBytes > 0 ? Double(memory) / Double(totalMemoryBytes) * 100 : 0
         metrics.threadCount = live?.threadCount

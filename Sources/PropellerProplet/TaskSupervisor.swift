@@ -262,9 +262,13 @@ package actor TaskSupervisor<C: Clock> where C.Duration == Duration {
             }
         }
         let taskID = command.id
-        let exit = await supervise(child, monitor: monitor, stops: entry.stops, timeout: limits.timeoutSeconds) {
-            seconds in await self.markTimedOut(taskID, seconds: seconds)
-        }
+        let exit = await supervise(
+            child,
+            monitor: monitor,
+            probes: !plan.finalSampleHandshake,
+            stops: entry.stops,
+            timeout: limits.timeoutSeconds
+        ) { seconds in await self.markTimedOut(taskID, seconds: seconds) }
         child.release()
         var finalMetrics: FinalMetrics?
         if let monitor {
@@ -301,6 +305,7 @@ package actor TaskSupervisor<C: Clock> where C.Duration == Duration {
     private func supervise(
         _ child: ChildProcess,
         monitor: TaskMonitor?,
+        probes: Bool,
         stops: AsyncStream<Void>,
         timeout: Int?,
         timedOut: @escaping @Sendable (Int) async -> Void
@@ -315,6 +320,22 @@ package actor TaskSupervisor<C: Clock> where C.Duration == Duration {
                 group.addTask {
                     await monitor.runPeriodic(clock: clock) { sample in
                         if exports { await self.publish(sample) }
+                    }
+                }
+            }
+            // A process without the handshake is read early and every 100 ms until its first periodic
+            // sample, so even a task shorter than one interval has live threads and fds (`probe`).
+            if probes, let monitor {
+                group.addTask {
+                    var delay = Duration.milliseconds(20)
+                    for _ in 0..<100 {
+                        do {
+                            try await Task.sleep(for: delay)
+                        } catch {
+                            return
+                        }
+                        guard await monitor.probe() else { return }
+                        delay = .milliseconds(100)
                     }
                 }
             }

@@ -26,7 +26,8 @@ struct DevRegistrationTests {
             let (created, task) = try await stack.request(
                 "POST",
                 "/tasks",
-                body: #"{"name":"add","file":"\#(Data(try Fixtures.wasm("add")).base64EncodedString())","inputs":[1,2]}"#
+                body:
+                    #"{"name":"add","file":"\#(Data(try Fixtures.wasm("add")).base64EncodedString())","inputs":[1,2]}"#
             )
             #expect(created == 201)
             let id = try task.decoded(as: WasmTask.self).id

@@ -165,10 +165,13 @@ struct PropletProcessTests {
         }
     }
 
-    @Test("a 200 ms CPU-bound task under standard has all 8 metrics in its final sample, read from the live process")
-    func shortTask() async throws {
+    @Test(
+        "a 200 ms CPU-bound task under standard has all 8 metrics in its final sample, read from the live process",
+        arguments: RuntimeUnderTest.allCases
+    )
+    func shortTask(runtime: RuntimeUnderTest) async throws {
         try await withMosquitto { broker in
-            try await withProplet(broker: broker) { proplet in
+            try await withProplet(broker: broker, environment: runtime.environment) { proplet in
                 try await proplet.start(
                     "t-short",
                     fixture: "burn",
@@ -183,7 +186,8 @@ struct PropletProcessTests {
                 #expect((final.metrics.memoryBytes ?? 0) > 0)
                 #expect(final.metrics.uptimeSeconds == 0)
                 #expect(final.aggregated.sampleCount == 1)
-                // Threads and fds come from the runner after its work ended (the final-sample handshake).
+                // Threads and fds come from the live process: the runner after its work ended (the
+                // final-sample handshake), or Wasmtime's early readings (`TaskMonitor.probe`).
                 #expect((final.metrics.threadCount ?? 0) >= 1, "thread_count missing: \(final.metrics)")
                 #expect(
                     (final.metrics.fileDescriptorCount ?? 0) >= 3,

@@ -30,7 +30,9 @@ extension TaskService {
                 "task running again: its proplet is back",
                 metadata: ["task.id": "\(task.id)", "proplet.id": "\(propletID)"]
             )
-            if stopRequested.withLock({ $0.contains(task.id) }) { await sendStop(taskID: task.id, propletID: propletID) }
+            if stopRequested.withLock({ $0.contains(task.id) }) {
+                await sendStop(taskID: task.id, propletID: propletID)
+            }
         }
         for id in outcome.strays {
             logger.warning(

@@ -2,8 +2,7 @@ import PropellerCore
 
 /// What a delivery-ledger operation did (SPEC §2 "Delivery").
 public struct DeliveryProgress: Sendable, Hashable {
-    /// Every `seq` of the proplet below this one is committed; nil while the proplet has no mark yet
-    /// (no registration or heartbeat has said where its journal starts).
+    /// Every `seq` of the proplet below this one is committed; nil while the proplet has no mark.
     public var next: UInt64?
     /// How many of the given `seq`s were committed before (resends).
     public var duplicates: Int
@@ -28,9 +27,10 @@ public struct DeliveryProgress: Sendable, Hashable {
 /// It lives in the store, and every call is one transaction that locks the proplet's ledger, so several
 /// managers sharing one database — each seeing part of a proplet's messages through a shared
 /// subscription — acknowledge correctly: a manager records its `seq`s only after their messages are
-/// committed, and whoever records last sees the whole contiguous range. The mark starts only where the
-/// proplet says its journal starts (`reconcileDelivery`), never at the first `seq` a manager happens to
-/// see, so a message still on its way is never acknowledged.
+/// committed, and whoever records last sees the whole contiguous range. The mark starts where the
+/// proplet says its journal starts (`reconcileDelivery`, from the `delivery` cursor of its
+/// registration); a proplet that never says (a client speaking only SPEC §2) starts at the lowest `seq`
+/// first committed.
 public protocol DeliveryStore: Sendable {
     /// Which of `seqs` of a proplet are already committed (below the mark, or recorded above it).
     func committedSeqs(propletID: String, among seqs: [UInt64]) async throws -> Set<UInt64>
@@ -122,7 +122,12 @@ extension WasmTask {
     }
 
     /// What reconciliation does with this stored task given whether its proplet reports it.
-    func reconciled(reportedBy propletID: String, reported: Bool, startedBefore: Timestamp, at now: Timestamp)
+    func reconciled(
+        reportedBy propletID: String,
+        reported: Bool,
+        startedBefore: Timestamp,
+        at now: Timestamp
+    )
         -> WasmTask?
     {
         guard self.propletID == propletID else { return nil }

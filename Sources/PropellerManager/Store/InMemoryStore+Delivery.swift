@@ -12,6 +12,7 @@ extension InMemoryStore {
         var result: [String: DeliveryProgress] = [:]
         for (propletID, numbers) in seqs where !numbers.isEmpty {
             var ledger = ledgers[propletID] ?? Ledger()
+            if ledger.next == nil { ledger.next = numbers.min() }
             var duplicates = 0
             for seq in numbers where ledger.isCommitted(seq) || !ledger.above.insert(seq).inserted { duplicates += 1 }
             ledger.settle()
@@ -84,15 +85,23 @@ extension InMemoryStore {
                 outcome.strays.append(id)
                 continue
             }
-            if let resumed = task.reconciled(reportedBy: propletID, reported: true, startedBefore: startedBefore, at: now)
-            {
+            if let resumed = task.reconciled(
+                reportedBy: propletID,
+                reported: true,
+                startedBefore: startedBefore,
+                at: now
+            ) {
                 tasksByID[id] = resumed
                 outcome.resumed.append(resumed)
             }
         }
         for task in runningTasks(propletID: propletID) where !reported.contains(task.id) {
-            if let failed = task.reconciled(reportedBy: propletID, reported: false, startedBefore: startedBefore, at: now)
-            {
+            if let failed = task.reconciled(
+                reportedBy: propletID,
+                reported: false,
+                startedBefore: startedBefore,
+                at: now
+            ) {
                 tasksByID[task.id] = failed
                 outcome.failed.append(failed)
             }

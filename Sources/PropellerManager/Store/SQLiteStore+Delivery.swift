@@ -46,9 +46,11 @@ extension SQLiteStore {
             var result: [String: DeliveryProgress] = [:]
             for (propletID, numbers) in work {
                 let existing = try Self.mark(db, propletID)
+                // A proplet that has not said where its journal starts: from its lowest seq seen.
+                let start = existing?.next ?? numbers.min()!
                 var duplicates = 0
                 for seq in numbers {
-                    if let next = existing?.next, seq < next {
+                    if seq < start {
                         duplicates += 1
                         continue
                     }
@@ -58,11 +60,8 @@ extension SQLiteStore {
                     )
                     if db.changesCount == 0 { duplicates += 1 }
                 }
-                var next = existing?.next
-                if let start = next {
-                    next = try Self.settle(db, propletID, from: start)
-                    try Self.saveMark(db, propletID, next: next, epoch: existing?.epoch)
-                }
+                let next = try Self.settle(db, propletID, from: start)
+                try Self.saveMark(db, propletID, next: next, epoch: existing?.epoch)
                 result[propletID] = DeliveryProgress(next: next, duplicates: duplicates)
             }
             return result

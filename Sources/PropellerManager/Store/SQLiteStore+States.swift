@@ -2,7 +2,11 @@ import GRDB
 import PropellerCore
 
 extension SQLiteStore {
-    public func markPropletOffline(id: String, seenBefore: Timestamp?, at now: Timestamp) async throws
+    public func markPropletOffline(
+        id: String,
+        seenBefore: Timestamp?,
+        at now: Timestamp
+    ) async throws
         -> PropletUpdate?
     {
         try await write("mark proplet offline") { db in

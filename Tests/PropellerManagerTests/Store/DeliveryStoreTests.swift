@@ -13,11 +13,11 @@ struct DeliveryStoreTests {
     )
     func contiguous(factory: StoreFactory) async throws {
         try await withStore(factory) { store in
-            var progress = try await store.commitSeqs(["p1": [2, 3, 5]])
-            #expect(progress["p1"] == DeliveryProgress(next: nil), "no mark before the cursor: nothing acknowledged")
-            #expect(progress["p1"]?.ackedSeq == nil)
             let cursor = DeliveryCursor(oldestSeq: 1, nextSeq: 6, epoch: "e1")
             #expect(try await store.reconcileDelivery(propletID: "p1", cursor: cursor) == DeliveryProgress(next: 1))
+            var progress = try await store.commitSeqs(["p1": [2, 3, 5]])
+            #expect(progress["p1"] == DeliveryProgress(next: 1), "1 is missing: nothing acknowledged")
+            #expect(progress["p1"]?.ackedSeq == 0)
             progress = try await store.commitSeqs(["p1": [1, 2]])
             #expect(progress["p1"] == DeliveryProgress(next: 4, duplicates: 1), "1 fills the gap; 2 was committed")
             progress = try await store.commitSeqs(["p1": [4]])
@@ -25,6 +25,8 @@ struct DeliveryStoreTests {
             #expect(try await store.committedSeqs(propletID: "p1", among: [1, 5, 6]) == [1, 5])
             #expect(try await store.ackedSeq(propletID: "p1") == 5)
             #expect(try await store.ackedSeq(propletID: "p2") == nil)
+            // A proplet that never sent a cursor: its ledger starts at the lowest seq first committed.
+            #expect(try await store.commitSeqs(["p2": [7, 8, 10]])["p2"] == DeliveryProgress(next: 9))
         }
     }
 

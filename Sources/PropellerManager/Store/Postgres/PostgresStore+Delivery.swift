@@ -28,14 +28,18 @@ extension PostgresStore {
     }
 
     public func commitSeqs(_ seqs: [String: [UInt64]]) async throws -> [String: DeliveryProgress] {
-        let work = seqs.filter { !$0.value.isEmpty }.sorted { Array($0.key.utf8).lexicographicallyPrecedes($1.key.utf8) }
+        let work = seqs.filter { !$0.value.isEmpty }.sorted {
+            Array($0.key.utf8).lexicographicallyPrecedes($1.key.utf8)
+        }
         guard !work.isEmpty else { return [:] }
         let logger = self.logger
         return try await write("commit delivered seqs") { connection in
             var result: [String: DeliveryProgress] = [:]
             for (propletID, numbers) in work {
                 let mark = try await Self.lockMark(connection, propletID, logger: logger)
-                let fresh = numbers.filter { seq in mark.next.map { seq >= $0 } ?? true }.map { Int64(clamping: $0) }
+                // A proplet that has not said where its journal starts: from its lowest seq seen.
+                let start = mark.next ?? numbers.min()!
+                let fresh = numbers.filter { $0 >= start }.map { Int64(clamping: $0) }
                 var inserted = 0
                 if !fresh.isEmpty {
                     inserted = try await Self.rowCount(
@@ -49,11 +53,8 @@ extension PostgresStore {
                         )
                     )
                 }
-                var next = mark.next
-                if let start = next {
-                    next = try await Self.settle(connection, propletID, from: start, logger: logger)
-                    try await Self.saveMark(connection, propletID, next: next, epoch: mark.epoch, logger: logger)
-                }
+                let next = try await Self.settle(connection, propletID, from: start, logger: logger)
+                try await Self.saveMark(connection, propletID, next: next, epoch: mark.epoch, logger: logger)
                 result[propletID] = DeliveryProgress(next: next, duplicates: numbers.count - inserted)
             }
             return result

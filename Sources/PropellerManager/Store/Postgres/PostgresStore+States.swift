@@ -5,7 +5,11 @@ import PropellerCore
 /// The truthful-state operations (`PropletStateStore`) on PostgreSQL, with the proplets' lock order:
 /// a proplet's row before its tasks' rows.
 extension PostgresStore {
-    public func markPropletOffline(id: String, seenBefore: Timestamp?, at now: Timestamp) async throws
+    public func markPropletOffline(
+        id: String,
+        seenBefore: Timestamp?,
+        at now: Timestamp
+    ) async throws
         -> PropletUpdate?
     {
         let logger = self.logger
@@ -82,7 +86,8 @@ extension PostgresStore {
                 ),
                 logger: logger
             )
-            for task in try await Self.decodeAll(rows, PostgresRowCoding.task(from:)) where !reported.contains(task.id) {
+            for task in try await Self.decodeAll(rows, PostgresRowCoding.task(from:)) where !reported.contains(task.id)
+            {
                 guard
                     let failed = task.reconciled(
                         reportedBy: propletID,

@@ -137,9 +137,9 @@ package actor TaskMonitor {
         )
         let live = finalReading?.metrics ?? lastLive ?? probed?.metrics
         // Memory: the larger of the reading after the work ended and the last periodic reading (or the
-        // early readings' peak, or the peak RSS): a task that failed at its memory limit has often freed
-        // its memory by then.
-        let earlier = lastLive?.memoryBytes ?? probed?.peakMemory ?? exit.maxRSSBytes
+        // larger of the early readings' peak and the peak RSS): a task that failed at its memory limit
+        // has often freed its memory by then, and early readings may miss a fast growth.
+        let earlier = lastLive?.memoryBytes ?? max(probed?.peakMemory ?? 0, exit.maxRSSBytes)
         let memory = max(finalReading?.metrics.memoryBytes ?? 0, earlier)
         metrics.memoryBytes = memory
         metrics.memoryPercent = totalMemoryBytes > 0 ? Double(memory) / Double(totalMemoryBytes) * 100 : 0

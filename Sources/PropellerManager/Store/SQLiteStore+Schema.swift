@@ -15,6 +15,9 @@ extension SQLiteStore {
             // JSON of `TaskLimits`; NULL for tasks stored before limits existed (no limits).
             try db.execute(sql: "ALTER TABLE tasks ADD COLUMN limits_json TEXT")
         }
+        migrator.registerMigration("v3-delivery-ledger") { db in
+            try db.execute(sql: deliveryTables)
+        }
         migrator.registerMigration("v4-task-labels") { db in
             // JSON object of the task's labels; NULL for tasks stored before labels existed (none).
             try db.execute(sql: "ALTER TABLE tasks ADD COLUMN labels_json TEXT")

@@ -39,8 +39,17 @@ extension PostgresStore {
         ),
         // JSON of `TaskLimits`; NULL for tasks stored before limits existed (no limits).
         Migration(name: "v3-task-limits", statements: ["ALTER TABLE tasks ADD COLUMN limits_json text"]),
+        // The delivery ledger (`DeliveryStore`, docs/architecture.md "Delivery"): one row per proplet,
+        // locked by every ledger operation, and the committed `seq`s above its mark.
+        Migration(
+            name: "v4-delivery-ledger",
+            statements: [
+                "CREATE TABLE delivery_marks (proplet_id text PRIMARY KEY, next_seq bigint, epoch text)",
+                "CREATE TABLE delivery_seqs (proplet_id text NOT NULL, seq bigint NOT NULL, PRIMARY KEY (proplet_id, seq))",
+            ]
+        ),
         // JSON object of the task's labels; NULL without labels (and for tasks stored before them).
-        Migration(name: "v4-task-labels", statements: ["ALTER TABLE tasks ADD COLUMN labels_json text"]),
+        Migration(name: "v5-task-labels", statements: ["ALTER TABLE tasks ADD COLUMN labels_json text"]),
     ]
 
     /// Creates the migrations table and applies every migration not yet recorded, each in its own

@@ -8,11 +8,11 @@ import PropellerCore
 /// JSON text. Inputs are written with an explicit kind (`{"i":…}`, `{"n":…}`, `{"s":…}`) so that a
 /// number input such as `2.0` comes back as a number, not as the integer `2`.
 enum TaskRowCoding {
-    /// The 19 arguments of a task row, in the column order of `SQLiteStore.taskColumns` (writes are
+    /// The 20 arguments of a task row, in the column order of `SQLiteStore.taskColumns` (writes are
     /// positional; reads go by column name).
     static func arguments(for task: WasmTask) throws -> StatementArguments {
         let values: [(any DatabaseValueConvertible)?] = [
-            task.id, task.name, task.file, task.imageURL,
+            task.id, task.name, task.module?.digest, task.module?.sizeBytes, task.imageURL,
             try json(task.inputs.map(StoredInput.init)), try json(task.env), try json(task.cliArgs),
             task.daemon, try json(task.monitoringProfile), task.state.rawValue,
             task.propletID, task.results, task.error, task.exitCode,
@@ -40,11 +40,14 @@ enum TaskRowCoding {
         let inputs: [StoredInput] = try json("inputs_json")
         // NULL for tasks stored before migration v2-task-limits: no limits.
         let limitsText: String? = try row.decode(atIndex: columns["limits_json"])
+        let imageURL: String? = try row.decode(atIndex: columns["image_url"])
+        let digest: String? = try row.decode(atIndex: columns["module_digest"])
+        let size: Int? = try row.decode(atIndex: columns["module_size_bytes"])
         var task = WasmTask(
             id: id,
             name: try row.decode(atIndex: columns["name"]),
-            file: try row.decode(atIndex: columns["file"]),
-            imageURL: try row.decode(atIndex: columns["image_url"]),
+            module: TaskModule.stored(imageURL: imageURL, digest: digest, sizeBytes: size),
+            imageURL: imageURL,
             inputs: inputs.map(\.input),
             env: try json("env_json"),
             cliArgs: try json("cli_args_json"),

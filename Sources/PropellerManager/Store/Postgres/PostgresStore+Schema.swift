@@ -39,6 +39,7 @@ extension PostgresStore {
         ),
         // JSON of `TaskLimits`; NULL for tasks stored before limits existed (no limits).
         Migration(name: "v3-task-limits", statements: ["ALTER TABLE tasks ADD COLUMN limits_json text"]),
+        Migration(name: "v4-modules", statements: modulesMigration),
     ]
 
     /// Creates the migrations table and applies every migration not yet recorded, each in its own

@@ -72,6 +72,8 @@ public struct ManagerComponents: Sendable {
             topics: configuration.topics,
             batchSize: configuration.ingestBatchSize,
             flushInterval: .milliseconds(configuration.ingestFlushMilliseconds),
+            clockSkewSeconds: configuration.clockSkewSeconds,
+            managerID: configuration.effectiveMQTTClientID,
             logger: logger,
             onSubscribed: onSubscribed
         )

@@ -13,7 +13,7 @@ import Synchronization
 /// - `propeller_proplet_{cpu_percent,memory_bytes,host_cpu_percent,host_memory_used_bytes,running_tasks,alive}`
 ///   gauges labelled `proplet_id`;
 /// - `propeller_ingest_messages_received_total{kind}`, `propeller_ingest_samples_stored_total{kind}`,
-///   `propeller_ingest_messages_dropped_total{reason}` counters;
+///   `propeller_ingest_messages_dropped_total{reason}`, `propeller_samples_lost_total{proplet_id}` counters;
 /// - `propeller_http_requests_total{method,path,status}` counter and
 ///   `propeller_http_request_duration_seconds{method,path}` histogram.
 public final class ManagerMetrics: Sendable {
@@ -61,6 +61,13 @@ public final class ManagerMetrics: Sendable {
     /// Counts a dropped message with its reason (`undecodable`, `unknown_task`, `store_error`, …).
     public func messageDropped(reason: String, count: Int = 1) {
         counter("propeller_ingest_messages_dropped_total", "reason", reason).increment(by: count)
+    }
+
+    /// Counts `seq`s of a proplet the manager can never receive (`propeller_samples_lost_total`): the
+    /// proplet dropped them from its full journal before they were committed.
+    public func samplesLost(_ count: UInt64, propletID: String) {
+        guard count > 0 else { return }
+        counter("propeller_samples_lost_total", "proplet_id", Self.label(propletID)).increment(by: Int(clamping: count))
     }
 
     private func counter(_ name: String, _ label: String, _ value: String) -> CoreMetrics.Counter {

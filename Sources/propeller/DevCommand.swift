@@ -38,10 +38,18 @@ struct DevCommand: AsyncParsableCommand {
             try stack.startProplet(brokerURL: brokerURL)
             let client = try ManagerAPIClient(baseURL: managerURL)
             try await stack.waitForManager(client, signals: signals)
+            let brokerDirectory = stack.dataDir.appendingPathComponent("broker").path
+            let brokerNote =
+                mqttURL != nil
+                ? ""
+                : """
+                  (log: \(stack.logPath("mosquitto")))
+                  broker auth   \(brokerDirectory) (passwords, ACL; anonymous clients only read metrics/#)
+                """
             say(
                 """
                 propeller dev is running
-                  MQTT broker   \(brokerURL)\(mqttURL == nil ? "  (log: \(stack.logPath("mosquitto")))" : "")
+                  MQTT broker   \(brokerURL)\(brokerNote)
                   manager API   \(managerURL)  (log: \(stack.logPath("manager")))
                   proplet       log: \(stack.logPath("proplet"))
                   metrics       mosquitto_sub -h 127.0.0.1 -p \(URL(string: brokerURL)?.port ?? 1883) -t 'm/+/c/+/metrics/#' -v

@@ -104,6 +104,8 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_ConnectionPoolModule", package: "postgres-nio"),
             ],
+            // The live web page: static files served as they are (no build step).
+            resources: [.copy("Web/static")],
             swiftSettings: swiftSettings
         ),
 

@@ -23,8 +23,9 @@ final class DevStack: Sendable {
     /// Starts Mosquitto on 127.0.0.1 with authentication on (`DevBrokerAuth`: `propeller broker-config`'s
     /// files); returns its URL. The manager and the proplet started next connect with their identities.
     func startBroker(preferredPort: Int) throws -> String {
-        let port = Self.isPortFree(preferredPort) ? preferredPort : Self.freePort()
-        if port != preferredPort { say("port \(preferredPort) is taken; the broker uses \(port)") }
+        let port = preferredPort
+        try Self.requireFree(port, option: "--mqtt-port (or --mqtt-url to use that broker)")
+        say("starting Mosquitto on 127.0.0.1:\(port)…")
         let auth = try DevBrokerAuth.prepare(dataDir: dataDir, port: port)
         brokerAuth.withLock { $0 = auth }
         let config = auth.configurationFile
@@ -46,9 +47,8 @@ final class DevStack: Sendable {
     }
 
     func startManager(brokerURL: String, httpPort: Int) throws {
-        guard Self.isPortFree(httpPort) else {
-            throw CLIError(description: "port \(httpPort) is taken; pass --http-port")
-        }
+        try Self.requireFree(httpPort, option: "--http-port")
+        say("starting the manager on http://127.0.0.1:\(httpPort)…")
         try spawn(
             "manager",
             executable: Self.selfExecutable,
@@ -64,6 +64,7 @@ final class DevStack: Sendable {
     }
 
     func startProplet(brokerURL: String) throws {
+        say("starting a proplet…")
         try spawn(
             "proplet",
             executable: Self.selfExecutable,
@@ -84,7 +85,7 @@ final class DevStack: Sendable {
             if let dead = children.withLock({ $0.first { !$0.child.isRunning } }) {
                 throw CLIError(description: "\(dead.name) exited early; see \(logPath(dead.name))")
             }
-            if await signals.wait(for: .milliseconds(200)) { throw CLIError(description: "interrupted") }
+            if await signals.wait(for: .milliseconds(50)) { throw CLIError(description: "interrupted") }
         }
         throw CLIError(description: "the manager did not answer within 30 s; see \(logPath("manager"))")
     }
@@ -120,6 +121,14 @@ final class DevStack: Sendable {
 
     static func isPortFree(_ port: Int) -> Bool { !canConnect(port: port) && canBind(port: port) }
 
+    /// Throws naming who holds the port when it is not free. A port in TIME_WAIT after a previous run
+    /// counts as free (the probe binds with SO_REUSEADDR, as Mosquitto and the manager do).
+    static func requireFree(_ port: Int, option: String) throws {
+        guard !isPortFree(port) else { return }
+        let holder = PortHolder.describe(port: port).map { "held by \($0)" } ?? "in use"
+        throw CLIError(description: "port \(port) is \(holder); stop that process or pass \(option)")
+    }
+
     static func canConnect(port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return false }
@@ -136,6 +145,8 @@ final class DevStack: Sendable {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return false }
         defer { close(fd) }
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
         var address = loopback(port: port)
         return withUnsafePointer(to: &address) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {

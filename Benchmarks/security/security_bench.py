@@ -225,10 +225,18 @@ def ingest(stack, task_ids):
             "timestamp": stamp}, separators=(",", ":")) + "\n")
     for output in outputs:
         output.close()
-    conn = stack.connection()
+    conn = [stack.connection()]
 
     def total():
-        return sum(stack.request("GET", f"/tasks/{t}/metrics?limit=1", conn=conn)[1]["total"] for t in task_ids)
+        try:
+            return sum(stack.request("GET", f"/tasks/{t}/metrics?limit=1", conn=conn[0])[1]["total"]
+                       for t in task_ids)
+        except (http.client.HTTPException, ConnectionError):
+            # The manager closes a keep-alive connection idle for MANAGER_HTTP_IDLE_TIMEOUT (the flood).
+            conn[0].close()
+            conn[0] = stack.connection()
+            return sum(stack.request("GET", f"/tasks/{t}/metrics?limit=1", conn=conn[0])[1]["total"]
+                       for t in task_ids)
 
     baseline = total()  # the probe samples
     started = time.monotonic()
@@ -241,7 +249,7 @@ def ingest(stack, task_ids):
         if now_stored > stored:
             stored, last, progress = now_stored, time.monotonic(), time.monotonic()
         time.sleep(0.05)
-    conn.close()
+    conn[0].close()
     return stored, stored / max(last - started, 1e-9)
 
 

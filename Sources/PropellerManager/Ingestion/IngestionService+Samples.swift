@@ -42,8 +42,8 @@ extension IngestionService {
         report(drops, kind: "task")
         let stored = try await store.insertTaskSamples(accepted)
         metrics.samplesStored(stored, kind: "task")
-        feed?.publish(accepted)
         try await delivery.commit(seqs)
+        feed?.publish(accepted)
         await metrics.updateTaskGauges(from: accepted) { id in try? await store.task(id: id) }
     }
 

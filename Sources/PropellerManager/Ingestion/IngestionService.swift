@@ -199,6 +199,23 @@ public struct IngestionService: Service {
         }
     }
 
+    /// The final sample and the end of the task's live streams.
+    private func notifyFeed(of result: TaskResult) {
+        guard let feed else { return }
+        if let final = result.finalMetrics {
+            feed.publish([
+                TaskSample(
+                    taskID: result.taskID,
+                    propletID: result.propletID,
+                    metrics: final.metrics,
+                    aggregated: final.aggregated,
+                    timestamp: final.timestamp
+                )
+            ])
+        }
+        feed.taskEnded(id: result.taskID, state: result.state)
+    }
+
     /// Whether the payload's `proplet_id` is the one in the topic; counts and logs a mismatch.
     private func confirm(_ payloadID: String, _ topicID: String?, _ message: PubSubMessage) -> Bool {
         guard payloadID == topicID else {
@@ -264,23 +281,6 @@ public struct IngestionService: Service {
             if case .applied = try await tasks.apply(accepted) { notifyFeed(of: accepted) }
         }
         if let seq = result.seq { try await delivery.commit([result.propletID: [seq]]) }
-    }
-
-    /// The final sample and the end of the task's live streams.
-    private func notifyFeed(of result: TaskResult) {
-        guard let feed else { return }
-        if let final = result.finalMetrics {
-            feed.publish([
-                TaskSample(
-                    taskID: result.taskID,
-                    propletID: result.propletID,
-                    metrics: final.metrics,
-                    aggregated: final.aggregated,
-                    timestamp: final.timestamp
-                )
-            ])
-        }
-        feed.taskEnded(id: result.taskID, state: result.state)
     }
 
     private func apply(_ message: PubSubMessage, _ body: () async throws(ManagerError) -> Void) async {

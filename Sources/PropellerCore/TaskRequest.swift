@@ -47,7 +47,8 @@ public struct TaskRequest: Sendable, Hashable {
     ]
     /// Keys set by the server only; accepted in a body (a client may send back a task it read) and ignored.
     public static let serverKeys: Set<String> = [
-        "id", "state", "proplet_id", "results", "error", "exit_code", "created_at", "updated_at", "started_at",
+        "id", "module", "state", "proplet_id", "results", "error", "exit_code", "created_at", "updated_at",
+        "started_at",
         "finished_at",
     ]
     /// Longest accepted `name`.

@@ -5,8 +5,10 @@ public struct WasmTask: Sendable, Hashable, Codable {
     public var id: String
     /// The export to call (or `_start` for a WASI command).
     public var name: String
-    /// The module, base64-encoded.
-    public var file: String?
+    /// The module's digest, size and source — never its bytes (SPEC §4: `GET /tasks/{id}/module`
+    /// serves those). Nil only for a task built without one (tests of other fields).
+    public var module: TaskModule?
+    /// Where the proplet fetches the module; nil for an uploaded module.
     public var imageURL: String?
     public var inputs: [TaskInput]
     public var env: [String: String]
@@ -31,7 +33,7 @@ public struct WasmTask: Sendable, Hashable, Codable {
     public init(
         id: String,
         name: String,
-        file: String? = nil,
+        module: TaskModule? = nil,
         imageURL: String? = nil,
         inputs: [TaskInput] = [],
         env: [String: String] = [:],
@@ -50,7 +52,7 @@ public struct WasmTask: Sendable, Hashable, Codable {
     ) {
         self.id = id
         self.name = name
-        self.file = file
+        self.module = module
         self.imageURL = imageURL
         self.inputs = inputs
         self.env = env
@@ -69,7 +71,7 @@ public struct WasmTask: Sendable, Hashable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, name, file
+        case id, name, module
         case imageURL = "image_url"
         case inputs, env
         case cliArgs = "cli_args"
@@ -91,7 +93,7 @@ public struct WasmTask: Sendable, Hashable, Codable {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(id, forKey: .id)
         try container.encode(name, forKey: .name)
-        try container.encode(file, forKey: .file)
+        try container.encode(module, forKey: .module)
         try container.encode(imageURL, forKey: .imageURL)
         try container.encode(inputs, forKey: .inputs)
         try container.encode(env, forKey: .env)

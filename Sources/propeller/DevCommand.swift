@@ -40,10 +40,18 @@ struct DevCommand: AsyncParsableCommand {
             // once, instead of at its first heartbeat (PROPLET_LIVELINESS_INTERVAL, 10 s by default).
             try await stack.waitForManager(client, signals: signals)
             try stack.startProplet(brokerURL: brokerURL)
+            let brokerDirectory = stack.dataDir.appendingPathComponent("broker").path
+            let brokerNote =
+                mqttURL != nil
+                ? ""
+                : """
+                  (log: \(stack.logPath("mosquitto")))
+                  broker auth   \(brokerDirectory) (passwords, ACL; anonymous clients only read metrics/#)
+                """
             say(
                 """
                 propeller dev is running
-                  MQTT broker   \(brokerURL)\(mqttURL == nil ? "  (log: \(stack.logPath("mosquitto")))" : "")
+                  MQTT broker   \(brokerURL)\(brokerNote)
                   manager API   \(managerURL)  (log: \(stack.logPath("manager")))
                   proplet       log: \(stack.logPath("proplet"))
                   metrics       mosquitto_sub -h 127.0.0.1 -p \(URL(string: brokerURL)?.port ?? 1883) -t 'm/+/c/+/metrics/#' -v

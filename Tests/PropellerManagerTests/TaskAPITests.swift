@@ -195,7 +195,7 @@ struct TaskAPITests {
             #expect(command.id == task.id)
             #expect(command.propletID == "p1")
             #expect(command.monitoringProfile == .batch)
-            #expect(command.file == task.file)
+            #expect(command.file == "AGFzbQEAAAA=")
 
             let again = try await client.send("/tasks/\(task.id)/start", .post)
             #expect(again.status == .conflict)

@@ -4,6 +4,7 @@ Usage: python check_live.py OPENAPI_YAML MANAGER_URL ADD_WASM_BASE64
 Exits non-zero with a message naming the endpoint and the schema violation on the first mismatch.
 Run by the Swift integration test `OpenAPITests` against a live `propeller dev`.
 """
+import base64
 import json
 import sys
 import time
@@ -72,6 +73,9 @@ def main():
     tid = task["id"]
     check("GET", "/tasks", "/tasks?limit=5", expect=200)
     check("GET", "/tasks/{id}", f"/tasks/{tid}", expect=200)
+    module, _ = check("GET", "/tasks/{id}/module", f"/tasks/{tid}/module", expect=200)
+    if base64.b64encode(module).decode() != add_wasm:
+        sys.exit(f"GET /tasks/{tid}/module: {len(module)} bytes, not the uploaded module")
     check("POST", "/tasks/{id}/start", f"/tasks/{tid}/start", {}, expect=200)
     for _ in range(100):
         results, _ = check("GET", "/tasks/{id}/results", f"/tasks/{tid}/results", expect=200)

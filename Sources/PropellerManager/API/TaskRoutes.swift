@@ -1,8 +1,9 @@
 import Foundation
 import Hummingbird
+import NIOCore
 import PropellerCore
 
-/// `/tasks`: create, list, read, delete, start, stop, results and samples of tasks (SPEC §4).
+/// `/tasks`: create, list, read, delete, start, stop, results, module bytes and samples of tasks (SPEC §4).
 struct TaskRoutes<Context: RequestContext> {
     let tasks: TaskService
     let maxBodyBytes: Int
@@ -39,6 +40,15 @@ struct TaskRoutes<Context: RequestContext> {
                     error: task.error,
                     exitCode: task.exitCode
                 )
+            )
+        }
+        group.get(":id/module") { request, context in
+            _ = try QueryParameters(request, accepted: [])
+            let bytes = try await tasks.module(id: try context.parameters.require("id"))
+            return Response(
+                status: .ok,
+                headers: [.contentType: "application/wasm"],
+                body: .init(byteBuffer: ByteBuffer(bytes: bytes))
             )
         }
         group.get(":id/metrics") { request, context in

@@ -53,10 +53,14 @@ public final class TaskService: Sendable {
     /// Stores a new `pending` task with a server-generated lowercase UUID.
     public func create(_ request: TaskRequest) async throws(ManagerError) -> WasmTask {
         let now = time.now()
+        // TaskRequest accepted only valid base64; the bytes are stored once per digest, apart from the task.
+        let bytes = request.file.flatMap { Data(base64Encoded: $0) }
+        var module = request.imageURL.map(TaskModule.image)
+        if let bytes { module = .file(digest: ModuleDigest.of(bytes), sizeBytes: bytes.count) }
         var task = WasmTask(
             id: UUID().uuidString.lowercased(),
             name: request.name,
-            file: request.file,
+            module: module,
             imageURL: request.imageURL,
             inputs: request.inputs,
             env: request.env,
@@ -68,7 +72,7 @@ public final class TaskService: Sendable {
         )
         task.limits = request.limits
         task.labels = request.labels
-        try await call("create task") { try await self.store.createTask(task) }
+        try await call("create task") { try await self.store.createTask(task, moduleBytes: bytes) }
         logger.info("task created", metadata: ["task.id": "\(task.id)", "task.name": "\(task.name)"])
         return task
     }
@@ -78,6 +82,21 @@ public final class TaskService: Sendable {
         guard TaskID.isValid(id), let task = try await call("read task", { try await self.store.task(id: id) })
         else { throw .notFound("task \(id) not found") }
         return task
+    }
+
+    /// The bytes of a task's uploaded module (`GET /tasks/{id}/module`); `notFound` for an unknown task
+    /// and for an `image_url` task, whose module the manager never holds.
+    public func module(id: String) async throws(ManagerError) -> Data {
+        let task = try await task(id: id)
+        guard let digest = task.module?.digest else {
+            throw .notFound(
+                "task \(id) has no uploaded module: its proplet fetches it from image_url \(task.imageURL ?? "")"
+            )
+        }
+        guard let bytes = try await call("read module", { try await self.store.moduleBytes(digest: digest) }) else {
+            throw .notFound("module \(digest) of task \(id) is not stored")
+        }
+        return bytes
     }
 
     /// A page of tasks, oldest first, optionally in one state.
@@ -204,11 +223,19 @@ public final class TaskService: Sendable {
     // MARK: Helpers
 
     private func publishStart(_ task: WasmTask, previous: WasmTask) async throws(ManagerError) {
+        // The start command still carries the module itself (SPEC §2): read once per start.
+        var file: String?
+        do {
+            file = try await moduleFile(of: task)
+        } catch {
+            _ = try? await store.undoStart(task, restoring: previous)
+            throw error
+        }
         let command = StartCommand(
             id: task.id,
             name: task.name,
             propletID: task.propletID ?? "",
-            file: task.file,
+            file: file,
             imageURL: task.imageURL,
             inputs: task.inputs,
             env: task.env,
@@ -240,6 +267,15 @@ public final class TaskService: Sendable {
             }
             throw .unavailable("the MQTT broker did not accept the start command: \(error)")
         }
+    }
+
+    /// The base64 text of a task's uploaded module, or nil for an `image_url` task.
+    private func moduleFile(of task: WasmTask) async throws(ManagerError) -> String? {
+        guard task.imageURL == nil, let digest = task.module?.digest else { return nil }
+        guard let bytes = try await call("read module", { try await self.store.moduleBytes(digest: digest) }) else {
+            throw .unavailable("module \(digest) of task \(task.id) is missing from the store")
+        }
+        return bytes.base64EncodedString()
     }
 
     private static func alreadyRunning(_ task: WasmTask) -> ManagerError {

@@ -1,3 +1,4 @@
+import Foundation
 import PropellerCore
 import PropellerMonitoring
 
@@ -13,15 +14,27 @@ public actor InMemoryStore: Store {
     var propletSeries: [String: SampleSeries<PropletSample>] = [:]
     /// Delivery ledgers by proplet id (`DeliveryStore`).
     var ledgers: [String: Ledger] = [:]
+    private var modulesByDigest: [String: Data] = [:]
 
     /// An empty store.
     public init() {}
 
     // MARK: Tasks (each operation is one actor call: atomic by isolation)
 
-    public func createTask(_ task: WasmTask) throws {
+    public func createTask(_ task: WasmTask, moduleBytes: Data?) throws {
         guard tasksByID[task.id] == nil else { throw StoreError.conflict(kind: "task", id: task.id) }
         tasksByID[task.id] = task
+        if let moduleBytes, let digest = task.module?.digest, modulesByDigest[digest] == nil {
+            modulesByDigest[digest] = moduleBytes
+        }
+    }
+
+    public func moduleBytes(digest: String) -> Data? {
+        modulesByDigest[digest]
+    }
+
+    public func moduleCount() -> Int {
+        modulesByDigest.count
     }
 
     public func task(id: String) -> WasmTask? {
@@ -66,6 +79,9 @@ public actor InMemoryStore: Store {
         guard task.state != .running else { return .running(task) }
         taskSeries[id] = nil
         tasksByID[id] = nil
+        if let digest = task.module?.digest, !tasksByID.values.contains(where: { $0.module?.digest == digest }) {
+            modulesByDigest[digest] = nil
+        }
         return .deleted
     }
 

@@ -22,6 +22,7 @@ extension SQLiteStore {
             // JSON object of the task's labels; NULL for tasks stored before labels existed (none).
             try db.execute(sql: "ALTER TABLE tasks ADD COLUMN labels_json TEXT")
         }
+        migrator.registerMigration("v5-modules") { db in try migrateModulesOutOfTasks(db) }
         return migrator
     }
 

@@ -1,22 +1,28 @@
+import Foundation
 import GRDB
 import PropellerCore
 
 extension SQLiteStore {
     /// The columns of `tasks`, in the argument order of `TaskRowCoding.arguments(for:)`.
     static let taskColumns = """
-        id, name, file, image_url, inputs_json, env_json, cli_args_json, daemon, profile_json, state,
+        id, name, module_digest, module_size_bytes, image_url, inputs_json, env_json, cli_args_json, daemon, profile_json, state,
         proplet_id, results, error, exit_code, created_at_us, updated_at_us, started_at_us, finished_at_us,
         limits_json, labels_json
         """
+    /// How many columns `taskColumns` names.
+    static let taskColumnCount = 21
 
-    public func createTask(_ task: WasmTask) async throws {
+    public func createTask(_ task: WasmTask, moduleBytes: Data?) async throws {
         let arguments = try TaskRowCoding.arguments(for: task)
         try await write("create task") { db in
             do {
                 try db.execute(
-                    sql: "INSERT INTO tasks (\(Self.taskColumns)) VALUES (\(Self.placeholders(20)))",
+                    sql: "INSERT INTO tasks (\(Self.taskColumns)) VALUES (\(Self.placeholders(Self.taskColumnCount)))",
                     arguments: arguments
                 )
+                if let moduleBytes, let digest = task.module?.digest {
+                    try Self.insertModule(db, digest: digest, bytes: moduleBytes)
+                }
             } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
                 throw StoreError.conflict(kind: "task", id: task.id)
             }
@@ -105,6 +111,7 @@ extension SQLiteStore {
             guard task.state != .running else { return .running(task) }
             try db.execute(sql: "DELETE FROM task_samples WHERE task_id = ?", arguments: [id])
             try db.execute(sql: "DELETE FROM tasks WHERE id = ? AND state <> 'running'", arguments: [id])
+            if let digest = task.module?.digest { try Self.deleteModuleIfUnused(db, digest: digest) }
             return .deleted
         }
     }
@@ -136,7 +143,7 @@ extension SQLiteStore {
         _ arguments: [(any DatabaseValueConvertible)?]
     ) throws {
         try db.execute(
-            sql: "UPDATE tasks SET (\(taskColumns)) = (\(placeholders(20))) WHERE id = ? AND \(condition)",
+            sql: "UPDATE tasks SET (\(taskColumns)) = (\(placeholders(taskColumnCount))) WHERE id = ? AND \(condition)",
             arguments: try TaskRowCoding.arguments(for: task) + [task.id] + StatementArguments(arguments)
         )
     }

@@ -1,3 +1,4 @@
+import Foundation
 import PropellerCore
 
 /// A page request: `offset` ≥ 0, `limit` 1…1000.
@@ -75,9 +76,14 @@ public struct RetentionPolicy: Sendable, Hashable {
 public protocol Store: DeliveryStore, PropletStateStore {
     // MARK: Tasks
 
-    /// Stores a new task as given (the task service creates it `pending`). Throws
-    /// `StoreError.conflict` when the id exists.
-    func createTask(_ task: WasmTask) async throws
+    /// Stores a new task as given (the task service creates it `pending`) and, for an uploaded module,
+    /// its bytes under `task.module.digest` — once per digest: a module already stored is not written
+    /// again. Throws `StoreError.conflict` when the id exists.
+    func createTask(_ task: WasmTask, moduleBytes: Data?) async throws
+    /// The bytes of a stored module (`sha256:…` digest), or nil when no task holds it.
+    func moduleBytes(digest: String) async throws -> Data?
+    /// How many distinct modules are stored (one per digest).
+    func moduleCount() async throws -> Int
     func task(id: String) async throws -> WasmTask?
     /// Tasks ordered by creation time (oldest first, then id), optionally filtered by state.
     func tasks(state: TaskState?, page: Page) async throws -> PageResult<WasmTask>
@@ -102,7 +108,7 @@ public protocol Store: DeliveryStore, PropletStateStore {
     /// `finished_at` is the result's, or `now` when it has none; `updated_at` is `now`.
     func applyResult(_ result: TaskResult, at now: Timestamp) async throws -> ResultApplication
 
-    /// Deletes a task and its samples unless it is running.
+    /// Deletes a task and its samples unless it is running, and its module when no other task holds it.
     func deleteTask(id: String) async throws -> TaskDeletion
 
     // MARK: Proplets
@@ -164,6 +170,13 @@ public protocol Store: DeliveryStore, PropletStateStore {
     /// Applies the retention policy (per-series cap and maximum age). Returns samples removed.
     @discardableResult
     func applyRetention(_ policy: RetentionPolicy, now: Timestamp) async throws -> Int
+}
+
+extension Store {
+    /// Stores a new task without module bytes (tasks whose module is an `image_url`, or fixtures).
+    public func createTask(_ task: WasmTask) async throws {
+        try await createTask(task, moduleBytes: nil)
+    }
 }
 
 // MARK: Outcomes of the domain operations

@@ -12,7 +12,7 @@ enum TaskRowCoding {
     /// positional; reads go by column name).
     static func arguments(for task: WasmTask) throws -> StatementArguments {
         let values: [(any DatabaseValueConvertible)?] = [
-            task.id, task.name, task.file, task.imageURL,
+            task.id, task.name, task.module?.digest, task.module?.sizeBytes, task.imageURL,
             try json(task.inputs.map(StoredInput.init)), try json(task.env), try json(task.cliArgs),
             task.daemon, try json(task.monitoringProfile), task.state.rawValue,
             task.propletID, task.results, task.error, task.exitCode,
@@ -42,11 +42,14 @@ enum TaskRowCoding {
         let limitsText: String? = try row.decode(atIndex: columns["limits_json"])
         // NULL without labels (and for tasks stored before migration v4-task-labels).
         let labelsText: String? = try row.decode(atIndex: columns["labels_json"])
+        let imageURL: String? = try row.decode(atIndex: columns["image_url"])
+        let digest: String? = try row.decode(atIndex: columns["module_digest"])
+        let size: Int? = try row.decode(atIndex: columns["module_size_bytes"])
         var task = WasmTask(
             id: id,
             name: try row.decode(atIndex: columns["name"]),
-            file: try row.decode(atIndex: columns["file"]),
-            imageURL: try row.decode(atIndex: columns["image_url"]),
+            module: TaskModule.stored(imageURL: imageURL, digest: digest, sizeBytes: size),
+            imageURL: imageURL,
             inputs: inputs.map(\.input),
             env: try json("env_json"),
             cliArgs: try json("cli_args_json"),

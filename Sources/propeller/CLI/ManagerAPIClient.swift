@@ -70,6 +70,12 @@ struct ManagerAPIClient {
         return data.isEmpty ? JSONValue.null : (try? JSONDecoder().decode(JSONValue.self, from: data)) ?? .null
     }
 
+    /// Sends a GET and returns the body's bytes as they are (`GET /tasks/{id}/module`); a non-2xx answer
+    /// becomes its `error` message.
+    func bytes(_ path: String) async throws -> Data {
+        try await exchange("GET", path, query: [:], body: nil)
+    }
+
     private func exchange(
         _ method: String,
         _ path: String,

@@ -25,7 +25,7 @@ struct TaskCommand: AsyncParsableCommand {
         abstract: "Create, run and inspect tasks through the manager's REST API.",
         subcommands: [
             Create.self, Start.self, Stop.self, Get.self, List.self, Results.self, Delete.self, Metrics.self,
-            Watch.self,
+            Watch.self, Module.self,
         ]
     )
 
@@ -202,9 +202,30 @@ struct TaskCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await CLIRunner.run {
-                var task = try await manager.client().fetch(WasmTask.self, "GET", "tasks/\(id)")
-                if let file = task.file { task.file = "<\(file.count) base64 characters>" }
+                let task = try await manager.client().fetch(WasmTask.self, "GET", "tasks/\(id)")
                 print(try WireCoding.decode(JSONValue.self, from: try WireCoding.encode(task)).prettyJSON)
+            }
+        }
+    }
+
+    struct Module: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Download a task's uploaded module (GET /tasks/{id}/module)."
+        )
+        @OptionGroup var manager: ManagerOptions
+        @Argument var id: String
+        @Option(name: .shortAndLong, help: "Where to write the .wasm file.")
+        var output: String
+
+        func run() async throws {
+            try await CLIRunner.run {
+                let bytes = try await manager.client().bytes("tasks/\(id)/module")
+                do {
+                    try bytes.write(to: URL(fileURLWithPath: output))
+                } catch {
+                    throw CLIError(description: "cannot write \(output): \(error.localizedDescription)")
+                }
+                print("\(output) \(bytes.count) bytes")
             }
         }
     }

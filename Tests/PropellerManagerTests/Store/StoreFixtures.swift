@@ -32,7 +32,7 @@ enum StoreFixtures {
         WasmTask(
             id: id,
             name: "main",
-            file: "AGFzbQEAAAA=",
+            module: .file(digest: "sha256:" + String(repeating: "ab", count: 32), sizeBytes: 8),
             inputs: [.integer(2), .number(2.0), .number(-0.5), .string("text with \"quotes\"")],
             env: ["MODE": "fast", "EMPTY": ""],
             cliArgs: ["--verbose", "x"],

@@ -217,7 +217,7 @@ for taskID in taskIDs {
         WasmTask(
             id: taskID,
             name: "bench",
-            file: "AGFzbQEAAAA=",
+            module: .file(digest: "sha256:" + String(repeating: "0", count: 64), sizeBytes: 8),
             monitoringProfile: .standard,
             state: .completed,
             createdAt: createdAt,

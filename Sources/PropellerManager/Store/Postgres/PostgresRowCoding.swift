@@ -10,7 +10,8 @@ enum PostgresRowCoding {
     // MARK: Tasks
 
     static let taskColumns = [
-        "id", "name", "file", "image_url", "inputs_json", "env_json", "cli_args_json", "daemon", "profile_json",
+        "id", "name", "module_digest", "module_size_bytes", "image_url", "inputs_json", "env_json", "cli_args_json",
+        "daemon", "profile_json",
         "state", "proplet_id", "results", "error", "exit_code", "created_at_us", "updated_at_us", "started_at_us",
         "finished_at_us", "limits_json", "labels_json",
     ]
@@ -20,7 +21,8 @@ enum PostgresRowCoding {
         var bindings = PostgresBindings(capacity: taskColumns.count)
         bindings.append(task.id)
         bindings.append(task.name)
-        bindings.append(task.file)
+        bindings.append(task.module?.digest)
+        bindings.append(task.module?.sizeBytes.map(Int64.init))
         bindings.append(task.imageURL)
         bindings.append(try json(task.inputs.map(StoredInput.init)))
         bindings.append(try json(task.env))
@@ -50,11 +52,17 @@ enum PostgresRowCoding {
         let inputs: [StoredInput] = try value(row, "inputs_json", id: id)
         let limits = try row["limits_json"].decode(String?.self)
         let labels = try row["labels_json"].decode(String?.self)
+        let imageURL = try row["image_url"].decode(String?.self)
+        let module = TaskModule.stored(
+            imageURL: imageURL,
+            digest: try row["module_digest"].decode(String?.self),
+            sizeBytes: try row["module_size_bytes"].decode(Int64?.self).map { Int(clamping: $0) }
+        )
         var task = WasmTask(
             id: id,
             name: try row["name"].decode(String.self),
-            file: try row["file"].decode(String?.self),
-            imageURL: try row["image_url"].decode(String?.self),
+            module: module,
+            imageURL: imageURL,
             inputs: inputs.map(\.input),
             env: try value(row, "env_json", id: id),
             cliArgs: try value(row, "cli_args_json", id: id),

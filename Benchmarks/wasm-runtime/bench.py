@@ -1,7 +1,7 @@
-"""Wasm runtime benchmark (issue 13): fib(38) end to end through a real manager and proplet with each
-runtime beside the bare Wasmtime CLI, start → result latency of `add` (Wasmtime's precompiled cache cold
-and warm), and the RSS of an idle daemon task with each runtime. Prints a Markdown section. Invoked by
-run.sh, which starts Mosquitto and compiles the modules.
+"""Wasm runtime benchmark (issue 13): fib(38) — two modules, C compiled by clang and hand-written WAT — end
+to end through a real manager and proplet with each runtime beside the bare Wasmtime CLI, start → result
+latency of `add` (Wasmtime's precompiled cache cold and warm), and the RSS of an idle daemon task with each
+runtime. Prints a Markdown section. Invoked by run.sh, which starts Mosquitto and compiles the modules.
 
 Fair on a noisy 2-core machine: the bare CLI and both task runtimes run interleaved, one of each per
 round (the order rotating from round to round), so a burst of load hits all of them alike; every table
@@ -31,7 +31,7 @@ PORT = int(os.environ["BENCH_PORT"])
 WORK = os.environ["BENCH_WORK"]
 WASMTIME = os.environ["WASMTIME"]
 FIB_N = int(os.environ.get("WASM_BENCH_FIB_N", "38"))
-FIB_ROUNDS = int(os.environ.get("WASM_BENCH_FIB_ROUNDS", "15"))
+FIB_ROUNDS = int(os.environ.get("WASM_BENCH_FIB_ROUNDS", "11"))
 ADD_ROUNDS = int(os.environ.get("WASM_BENCH_ADD_ROUNDS", "30"))
 COLD_ROUNDS = int(os.environ.get("WASM_BENCH_COLD_ROUNDS", "10"))
 DAEMONS = int(os.environ.get("WASM_BENCH_DAEMONS", "5"))
@@ -228,29 +228,41 @@ def bare_wasmtime(path, precompiled=False):
     return elapsed
 
 
+FIB_MODULES = (
+    ("fib-c.wasm", "C `fib` compiled with `clang --target=wasm32 -O2` (fib.c; the issue's kind of module)"),
+    ("fib.wasm", "hand-written `fib` (fib.wat; both calls kept)"),
+)
+
+
 def measure(stack):
     """Every measurement, interleaved by round; returns lists of seconds per series."""
-    fib, add = module("fib.wasm"), module("add.wasm")
-    fib_path, compiled = os.path.join(WORK, "fib.wasm"), os.path.join(WORK, "fib.cwasm")
-    subprocess.run([WASMTIME, "compile", "-o", compiled, fib_path], check=True)
+    add = module("add.wasm")
 
     def task(runtime, wasm, name, inputs, expected):
         elapsed, result = stack.run(runtime, wasm, name, inputs)
         assert result["state"] == "completed" and result["results"] == str(expected), result
         return elapsed
 
-    fib_series = {
-        "bare": lambda: bare_wasmtime(fib_path),
-        "bare-precompiled": lambda: bare_wasmtime(compiled, precompiled=True),
-        "wasmtime": lambda: task("wasmtime", fib, "fib", [FIB_N], fibonacci(FIB_N)),
-        "wasmkit": lambda: task("wasmkit", fib, "fib", [FIB_N], fibonacci(FIB_N)),
-    }
-    times = {name: [] for name in fib_series}
-    for run in fib_series.values():  # warm-up, not counted (fills Wasmtime's cache for fib)
-        run()
+    def fib_series(name):
+        path, compiled = os.path.join(WORK, name), os.path.join(WORK, name + ".cwasm")
+        subprocess.run([WASMTIME, "compile", "-o", compiled, path], check=True)
+        wasm = module(name)
+        return {
+            "bare": lambda: bare_wasmtime(path),
+            "bare-precompiled": lambda: bare_wasmtime(compiled, precompiled=True),
+            "wasmtime": lambda: task("wasmtime", wasm, "fib", [FIB_N], fibonacci(FIB_N)),
+            "wasmkit": lambda: task("wasmkit", wasm, "fib", [FIB_N], fibonacci(FIB_N)),
+        }
+
+    series = {name: fib_series(name) for name, _ in FIB_MODULES}
+    times = {name: {key: [] for key in runs} for name, runs in series.items()}
+    for runs in series.values():  # warm-up, not counted (fills Wasmtime's cache for fib)
+        for run in runs.values():
+            run()
     for index in range(FIB_ROUNDS):
-        for name in rotated(list(fib_series), index):
-            times[name].append(fib_series[name]())
+        for name, runs in series.items():
+            for key in rotated(list(runs), index):
+                times[name][key].append(runs[key]())
     for runtime in RUNTIMES:
         task(runtime, add, "add", [1, 2], 3)
     warm = {runtime: [] for runtime in RUNTIMES}
@@ -288,28 +300,33 @@ def main():
           "`MANAGER_STORAGE=memory` and one proplet per runtime. A task's time runs from `POST /tasks/{id}/start` "
           "until `GET /tasks/{id}/results` shows it finished; the benchmark waits for the proplet's results on "
           "MQTT, then polls the manager every 1 ms, so it does not take CPU from a running task. "
-          f"Interleaved: each of {FIB_ROUNDS} fib rounds runs the bare CLI and both task runtimes once, "
-          f"in rotating order; {ADD_ROUNDS} warm and {COLD_ROUNDS} cold `add` rounds alternate the runtimes. "
+          f"Interleaved: each of {FIB_ROUNDS} fib rounds runs, for each of the two fib modules, the bare CLI "
+          f"(from the module and precompiled) and both task runtimes once, in rotating order; {ADD_ROUNDS} warm and {COLD_ROUNDS} cold `add` rounds alternate the runtimes. "
           "Values are medians with the p25–p75 spread over the rounds; a ratio is the median of the "
           "per-round ratios.)")
     print()
     print(f"| fib({FIB_N}) | seconds, median (p25–p75) | vs bare `wasmtime run`, median (p25–p75) |")
     print("|---|---:|---:|")
-    rows = [
-        (f"bare `wasmtime run --invoke fib fib.wasm {FIB_N}` (the baseline; compiles at start)", "bare"),
-        (f"bare `wasmtime run --allow-precompiled --invoke fib fib.cwasm {FIB_N}`", "bare-precompiled"),
-        (f"task via manager + proplet, `{wasmtime}`", "wasmtime"),
-        (f"task via manager + proplet, `{wasmkit}`", "wasmkit"),
-    ]
-    for label, key in rows:
-        print(f"| {label} | {spread(times[key])} | {spread(ratios(times[key], times['bare']), digits=2)}× |")
+    for name, description in FIB_MODULES:
+        series = times[name]
+        rows = [
+            (f"bare `wasmtime run --invoke fib {name} {FIB_N}` (the baseline; compiles at start)", "bare"),
+            (f"bare `wasmtime run --allow-precompiled --invoke fib {name}.cwasm {FIB_N}`", "bare-precompiled"),
+            (f"task via manager + proplet, `{wasmtime}`", "wasmtime"),
+            (f"task via manager + proplet, `{wasmkit}`", "wasmkit"),
+        ]
+        print(f"| **{description}** | | |")
+        for label, key in rows:
+            print(f"| {label} | {spread(series[key])} | {spread(ratios(series[key], series['bare']), digits=2)}× |")
     print()
-    overhead = ratios(times["wasmtime"], times["bare"])
-    speedup = ratios(times["wasmkit"], times["wasmtime"])
-    print(f"- Wasmtime-backed task / bare `wasmtime run`: **{statistics.median(overhead):.2f}×** "
-          f"(p25–p75 {quantile(overhead, 0.25):.2f}–{quantile(overhead, 0.75):.2f}; target ≤ 1.15×).")
-    print(f"- WasmKit-backed task / Wasmtime-backed task: **{statistics.median(speedup):.1f}×** "
-          f"(p25–p75 {quantile(speedup, 0.25):.1f}–{quantile(speedup, 0.75):.1f}; target ≥ 6×).")
+    for name, description in FIB_MODULES:
+        series = times[name]
+        overhead = ratios(series["wasmtime"], series["bare"])
+        speedup = ratios(series["wasmkit"], series["wasmtime"])
+        print(f"- {description}: Wasmtime-backed task / bare `wasmtime run` **{statistics.median(overhead):.2f}×** "
+              f"(p25–p75 {quantile(overhead, 0.25):.2f}–{quantile(overhead, 0.75):.2f}; target ≤ 1.15×); "
+              f"WasmKit-backed task / Wasmtime-backed task **{statistics.median(speedup):.1f}×** "
+              f"(p25–p75 {quantile(speedup, 0.25):.1f}–{quantile(speedup, 0.75):.1f}; target ≥ 6×).")
     print()
     print("| start → result of `add` (ms, median (p25–p75)) | warm | cold (new module digest) |")
     print("|---|---:|---:|")

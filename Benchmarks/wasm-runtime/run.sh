@@ -16,6 +16,9 @@ export WASMTIME="${PROPLET_WASMTIME_PATH:-$(dirname "$PYTHON")/wasmtime}"
 source "$(dirname "$0")/../lib/mosquitto.sh"
 
 wat2wasm "$HERE/fib.wat" -o "$WORK/fib.wasm"
+# The C fib, with the clang beside `swift` (the toolchain ships wasm32 support and wasm-ld).
+CLANG="${WASM_BENCH_CLANG:-$(dirname "$(readlink -f "$(command -v swift)")")/clang}"
+"$CLANG" --target=wasm32 -O2 -nostdlib -Wl,--no-entry -Wl,--export=fib "$HERE/fib.c" -o "$WORK/fib-c.wasm"
 wat2wasm "$FIXTURES/add.wat" -o "$WORK/add.wasm"
 wat2wasm "$FIXTURES/daemon.wat" -o "$WORK/daemon.wasm"
 

@@ -43,6 +43,7 @@ extension IngestionService {
         let stored = try await store.insertTaskSamples(accepted)
         metrics.samplesStored(stored, kind: "task")
         try await delivery.commit(seqs)
+        feed?.publish(accepted)
         await metrics.updateTaskGauges(from: accepted) { id in try? await store.task(id: id) }
     }
 

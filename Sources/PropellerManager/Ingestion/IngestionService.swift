@@ -32,6 +32,8 @@ public struct IngestionService: Service {
     let onSubscribed: @Sendable () async -> Void
     let rules: IngestRules
     let delivery: DeliveryAcknowledger
+    /// Live subscribers of stored samples (`GET /tasks/{id}/metrics/stream`); nil: nobody listens.
+    let feed: TaskSampleFeed?
 
     /// Creates the service; `batchSize` samples per transaction at most, flushed at least every `flushInterval`.
     public init(
@@ -46,10 +48,12 @@ public struct IngestionService: Service {
         clockSkewSeconds: Int = 5,
         managerID: String = "propeller-manager",
         logger: Logger,
+        feed: TaskSampleFeed? = nil,
         onSubscribed: @escaping @Sendable () async -> Void = {}
     ) {
         self.onSubscribed = onSubscribed
         self.tasks = tasks
+        self.feed = feed
         self.registry = registry
         self.store = store
         self.metrics = metrics
@@ -195,6 +199,23 @@ public struct IngestionService: Service {
         }
     }
 
+    /// The final sample and the end of the task's live streams.
+    private func notifyFeed(of result: TaskResult) {
+        guard let feed else { return }
+        if let final = result.finalMetrics {
+            feed.publish([
+                TaskSample(
+                    taskID: result.taskID,
+                    propletID: result.propletID,
+                    metrics: final.metrics,
+                    aggregated: final.aggregated,
+                    timestamp: final.timestamp
+                )
+            ])
+        }
+        feed.taskEnded(id: result.taskID, state: result.state)
+    }
+
     /// Whether the payload's `proplet_id` is the one in the topic; counts and logs a mismatch.
     private func confirm(_ payloadID: String, _ topicID: String?, _ message: PubSubMessage) -> Bool {
         guard payloadID == topicID else {
@@ -257,7 +278,7 @@ public struct IngestionService: Service {
                 metrics.messageDropped(reason: DropReason.outOfRange.rawValue)
                 accepted.finalMetrics = nil
             }
-            try await tasks.apply(accepted)
+            if case .applied = try await tasks.apply(accepted) { notifyFeed(of: accepted) }
         }
         if let seq = result.seq { try await delivery.commit([result.propletID: [seq]]) }
     }

@@ -48,19 +48,33 @@ extension SQLiteStore {
                 let existing = try Self.mark(db, propletID)
                 // A proplet that has not said where its journal starts: from its lowest seq seen.
                 let start = existing?.next ?? numbers.min()!
-                var duplicates = 0
-                for seq in numbers {
+                // The contiguous run from the mark needs no row: it only moves the mark. Rows are written
+                // for the seqs after a gap (out of order), and a row already in the run was a duplicate.
+                let unique = Set(numbers).sorted()
+                var duplicates = numbers.count - unique.count
+                var run = start
+                for seq in unique {
                     if seq < start {
                         duplicates += 1
-                        continue
+                    } else if seq == run {
+                        run += 1
+                    } else {
+                        try db.execute(
+                            sql: "INSERT OR IGNORE INTO delivery_seqs (proplet_id, seq) VALUES (?, ?)",
+                            arguments: [propletID, Int64(clamping: seq)]
+                        )
+                        if db.changesCount == 0 { duplicates += 1 }
                     }
-                    try db.execute(
-                        sql: "INSERT OR IGNORE INTO delivery_seqs (proplet_id, seq) VALUES (?, ?)",
-                        arguments: [propletID, Int64(clamping: seq)]
-                    )
-                    if db.changesCount == 0 { duplicates += 1 }
                 }
-                let next = try Self.settle(db, propletID, from: start)
+                if run > start {
+                    duplicates +=
+                        try Int.fetchOne(
+                            db,
+                            sql: "SELECT COUNT(*) FROM delivery_seqs WHERE proplet_id = ? AND seq >= ? AND seq < ?",
+                            arguments: [propletID, Int64(clamping: start), Int64(clamping: run)]
+                        ) ?? 0
+                }
+                let next = try Self.settle(db, propletID, from: run)
                 try Self.saveMark(db, propletID, next: next, epoch: existing?.epoch)
                 result[propletID] = DeliveryProgress(next: next, duplicates: duplicates)
             }

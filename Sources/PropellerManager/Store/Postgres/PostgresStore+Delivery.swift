@@ -39,23 +39,40 @@ extension PostgresStore {
                 let mark = try await Self.lockMark(connection, propletID, logger: logger)
                 // A proplet that has not said where its journal starts: from its lowest seq seen.
                 let start = mark.next ?? numbers.min()!
-                let fresh = numbers.filter { $0 >= start }.map { Int64(clamping: $0) }
+                // The contiguous run from the mark needs no row: it only moves the mark. Rows are written
+                // for the seqs after a gap (out of order); a row already in the run was a duplicate.
+                let unique = Set(numbers).sorted()
+                var run = start
+                var gapped: [Int64] = []
+                for seq in unique where seq >= start {
+                    if seq == run { run += 1 } else { gapped.append(Int64(clamping: seq)) }
+                }
                 var inserted = 0
-                if !fresh.isEmpty {
+                if !gapped.isEmpty {
                     inserted = try await Self.rowCount(
                         connection.query(
                             """
                             INSERT INTO delivery_seqs (proplet_id, seq)
-                            SELECT DISTINCT \(propletID), s FROM unnest(\(fresh)::bigint[]) AS s
+                            SELECT \(propletID), s FROM unnest(\(gapped)::bigint[]) AS s
                             ON CONFLICT DO NOTHING RETURNING 1
                             """,
                             logger: logger
                         )
                     )
                 }
-                let next = try await Self.settle(connection, propletID, from: start, logger: logger)
+                var repeated = 0
+                if run > start {
+                    repeated = try await Self.count(
+                        connection,
+                        "SELECT count(*) FROM delivery_seqs WHERE proplet_id = $1 AND seq >= $2 AND seq < $3",
+                        Self.bindings(propletID, Int64(clamping: start), Int64(clamping: run)),
+                        logger: logger
+                    )
+                }
+                let fresh = Int(run - start) - repeated + inserted
+                let next = try await Self.settle(connection, propletID, from: run, logger: logger)
                 try await Self.saveMark(connection, propletID, next: next, epoch: mark.epoch, logger: logger)
-                result[propletID] = DeliveryProgress(next: next, duplicates: numbers.count - inserted)
+                result[propletID] = DeliveryProgress(next: next, duplicates: numbers.count - fresh)
             }
             return result
         }

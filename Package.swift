@@ -32,6 +32,8 @@ let package = Package(
         .package(url: "https://github.com/swiftwasm/WasmKit.git", from: "0.4.2", traits: ["MultiThread"]),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
+        .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
     ],
     targets: [
         // MARK: System libraries
@@ -96,12 +98,22 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "_ConnectionPoolModule", package: "postgres-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        .target(
+            name: "PropellerLauncher",
+            dependencies: [
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -126,6 +138,7 @@ let package = Package(
                 "PropellerRegistry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "WAT", package: "WasmKit"),
@@ -142,6 +155,7 @@ let package = Package(
         .target(
             name: "PropellerTestSupport",
             dependencies: [
+                "PropellerLauncher",
                 "PropellerMQTT",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "WAT", package: "WasmKit"),
@@ -163,6 +177,7 @@ let package = Package(
             name: "PropellerMQTTTests",
             dependencies: [
                 "PropellerCore",
+                "PropellerLauncher",
                 "PropellerMQTT",
                 "PropellerTestSupport",
                 .product(name: "Logging", package: "swift-log"),
@@ -183,6 +198,7 @@ let package = Package(
             name: "PropellerPropletTests",
             dependencies: [
                 "PropellerCore",
+                "PropellerLauncher",
                 "PropellerMQTT",
                 "PropellerProplet",
                 "PropellerTestSupport",
@@ -210,6 +226,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "PropellerCore",
+                "PropellerLauncher",
                 "PropellerMQTT",
                 "PropellerTestSupport",
                 .product(name: "Logging", package: "swift-log"),

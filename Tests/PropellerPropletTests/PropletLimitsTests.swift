@@ -1,5 +1,6 @@
 import Foundation
 import PropellerCore
+import PropellerLauncher
 import PropellerMQTT
 import PropellerTestSupport
 import Testing
@@ -79,7 +80,10 @@ struct PropletLimitsTests {
                 let gaps = zip(times.dropFirst(), times).map { Double($0 - $1) / 1e6 }
                 let sampledSeconds = Double(until - (times.first ?? until)) / 1e6
                 #expect(times.count >= 3, "canary samples \(times.count) over \(sampledSeconds) s")
-                #expect(Double(times.count) >= sampledSeconds - 1.5, "canary samples \(times.count) over \(sampledSeconds) s")
+                #expect(
+                    Double(times.count) >= sampledSeconds - 1.5,
+                    "canary samples \(times.count) over \(sampledSeconds) s"
+                )
                 #expect((gaps.max() ?? 99) < 2.5, "canary sample gaps \(gaps)")
                 #expect(proplet.process.isRunning)
             }
@@ -145,13 +149,13 @@ struct PropletLimitsTests {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let log = directory.appendingPathComponent("proplet.log")
-        let process = try SpawnedProcess(
+        let process = try await ProcessLauncher.launch(
             "/usr/bin/env",
             arguments: settings + [
                 "PROPLET_STATE_DIR=\(directory.path)", "PROPELLER_MQTT_URL=mqtt://127.0.0.1:1",
                 BinaryLocator.path(of: "propeller"), "proplet",
             ],
-            outputFile: log.path
+            output: .file(log.path)
         )
         let status = await process.waitForExit(timeout: .seconds(30))
         #expect(status != nil && status != 0)

@@ -21,6 +21,8 @@ public struct IngestionService: Service {
     let flushInterval: Duration
     let logger: Logger
     let onSubscribed: @Sendable () async -> Void
+    /// Live subscribers of stored samples (`GET /tasks/{id}/metrics/stream`); nil: nobody listens.
+    let feed: TaskSampleFeed?
 
     /// Creates the service; `batchSize` samples per transaction at most, flushed at least every `flushInterval`.
     public init(
@@ -33,10 +35,12 @@ public struct IngestionService: Service {
         batchSize: Int = 500,
         flushInterval: Duration = .milliseconds(100),
         logger: Logger,
+        feed: TaskSampleFeed? = nil,
         onSubscribed: @escaping @Sendable () async -> Void = {}
     ) {
         self.onSubscribed = onSubscribed
         self.tasks = tasks
+        self.feed = feed
         self.registry = registry
         self.store = store
         self.metrics = metrics
@@ -146,7 +150,7 @@ public struct IngestionService: Service {
                 await apply(message) { () throws(ManagerError) in
                     switch try await tasks.apply(result) {
                     case .applied:
-                        break
+                        notifyFeed(of: result)
                     case .unknownTask, .notAssigned:
                         metrics.messageDropped(reason: "unknown_task")
                         logger.warning(
@@ -170,6 +174,23 @@ public struct IngestionService: Service {
                 metadata: ["topic": "\(message.topic)", "reason": "\(error)", "bytes": "\(message.payload.count)"]
             )
         }
+    }
+
+    /// The final sample and the end of the task's live streams.
+    private func notifyFeed(of result: TaskResult) {
+        guard let feed else { return }
+        if let final = result.finalMetrics {
+            feed.publish([
+                TaskSample(
+                    taskID: result.taskID,
+                    propletID: result.propletID,
+                    metrics: final.metrics,
+                    aggregated: final.aggregated,
+                    timestamp: final.timestamp
+                )
+            ])
+        }
+        feed.taskEnded(id: result.taskID, state: result.state)
     }
 
     private func apply(_ message: PubSubMessage, _ body: () async throws(ManagerError) -> Void) async {
@@ -197,6 +218,7 @@ public struct IngestionService: Service {
                     )
                     continue
                 }
+                feed?.publish(samples)
                 await metrics.updateTaskGauges(from: samples) { id in try? await store.task(id: id) }
             case .proplet(let samples):
                 do {

@@ -135,6 +135,7 @@ let package = Package(
             name: "propeller",
             dependencies: [
                 "PropellerCore",
+                "PropellerLauncher",
                 "PropellerProplet",
                 "PropellerManager",
                 "PropellerRegistry",
@@ -213,6 +214,7 @@ let package = Package(
             name: "PropellerManagerTests",
             dependencies: [
                 "PropellerCore",
+                "PropellerLauncher",
                 "PropellerMQTT",
                 "PropellerManager",
                 "PropellerTestSupport",
@@ -240,6 +242,7 @@ let package = Package(
         .testTarget(
             name: "PropellerRegistryTests",
             dependencies: [
+                "PropellerLauncher",
                 "PropellerRegistry",
                 "PropellerTestSupport",
                 .product(name: "Logging", package: "swift-log"),

@@ -32,10 +32,15 @@ struct DevCommand: AsyncParsableCommand {
         let stack = DevStack(dataDir: URL(fileURLWithPath: dataDir).standardizedFileURL)
         let signals = ShutdownSignals()
         do {
-            let brokerURL = try mqttURL ?? stack.startBroker(preferredPort: mqttPort)
+            let brokerURL: String
+            if let mqttURL {
+                brokerURL = mqttURL
+            } else {
+                brokerURL = try await stack.startBroker(preferredPort: mqttPort)
+            }
             let managerURL = "http://127.0.0.1:\(httpPort)"
-            try stack.startManager(brokerURL: brokerURL, httpPort: httpPort)
-            try stack.startProplet(brokerURL: brokerURL)
+            try await stack.startManager(brokerURL: brokerURL, httpPort: httpPort)
+            try await stack.startProplet(brokerURL: brokerURL)
             let client = try ManagerAPIClient(baseURL: managerURL)
             try await stack.waitForManager(client, signals: signals)
             say(
@@ -55,11 +60,11 @@ struct DevCommand: AsyncParsableCommand {
             }
         } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            stack.stopAll()
+            await stack.stopAll()
             throw ExitCode.failure
         }
         say("\nstopping…")
-        stack.stopAll()
+        await stack.stopAll()
         say("stopped")
     }
 }

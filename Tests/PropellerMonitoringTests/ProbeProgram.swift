@@ -107,8 +107,8 @@ enum ProbeProgram {
         """#
 
     /// Compiles the probe into a temporary directory.
-    static func compile() throws -> CProgram {
-        try CProgram.compile(source, name: "probe")
+    static func compile() async throws -> CProgram {
+        try await CProgram.compile(source, name: "probe")
     }
 }
 

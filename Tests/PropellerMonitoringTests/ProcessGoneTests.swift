@@ -11,7 +11,7 @@ import Testing
 struct ProcessGoneTests {
     @Test("opening a sampler for a reaped pid throws processGone")
     func reapedBeforeOpen() async throws {
-        let program = try ProbeProgram.compile()
+        let program = try await ProbeProgram.compile()
         defer { program.remove() }
         let probe = try await Probe(program)
         let pid = probe.pid
@@ -25,7 +25,7 @@ struct ProcessGoneTests {
         arguments: [(false, false), (true, false), (false, true)]
     )
     func reapedWhileOpen(countingEntries: Bool, parsingStat: Bool) async throws {
-        let program = try ProbeProgram.compile()
+        let program = try await ProbeProgram.compile()
         defer { program.remove() }
         let probe = try await Probe(program)
         let sampler = try ProcessSampler(
@@ -45,7 +45,7 @@ struct ProcessGoneTests {
         arguments: [false, true]
     )
     func zombie(parsingStat: Bool) async throws {
-        let program = try ProbeProgram.compile()
+        let program = try await ProbeProgram.compile()
         defer { program.remove() }
         let probe = try await Probe(program)
         let sampler = try ProcessSampler(

@@ -10,7 +10,7 @@ import Testing
 struct ProcessSamplerAccuracyTests {
     @Test("a busy child's CPU% over 1 s matches the CPU time it measured itself, within 10 %, and is ≥ 50 %")
     func busyChildCPU() async throws {
-        let program = try ProbeProgram.compile()
+        let program = try await ProbeProgram.compile()
         defer { program.remove() }
         let probe = try await Probe(program)
         // Two spinning threads (reniced when the test may) keep the child above 50 % of a core even
@@ -36,7 +36,7 @@ struct ProcessSamplerAccuracyTests {
 
     @Test("an idle child reads under 5 % CPU, from the first sample on")
     func idleChildCPU() async throws {
-        let program = try ProbeProgram.compile()
+        let program = try await ProbeProgram.compile()
         defer { program.remove() }
         let probe = try await Probe(program)
         let sampler = try ProcessSampler(pid: probe.pid)
@@ -49,7 +49,7 @@ struct ProcessSamplerAccuracyTests {
 
     @Test("a child holding 200 MiB of touched memory reads memory_bytes within 10 % and a consistent memory_percent")
     func memory() async throws {
-        let program = try ProbeProgram.compile()
+        let program = try await ProbeProgram.compile()
         defer { program.remove() }
         let probe = try await Probe(program)
         try probe.command("alloc 200")
@@ -74,7 +74,7 @@ struct ProcessSamplerAccuracyTests {
 
     @Test("a child that writes and fsyncs 16 MiB shows disk_write_bytes ≥ 16 MiB")
     func diskWrites() async throws {
-        let program = try ProbeProgram.compile()
+        let program = try await ProbeProgram.compile()
         defer { program.remove() }
         let directory = try ProcFixture.diskBackedDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -93,7 +93,7 @@ struct ProcessSamplerAccuracyTests {
         arguments: [(false, false), (true, false), (false, true)]
     )
     func threadsAndFiles(countingEntries: Bool, parsingStat: Bool) async throws {
-        let program = try ProbeProgram.compile()
+        let program = try await ProbeProgram.compile()
         defer { program.remove() }
         let probe = try await Probe(program)
         let sampler = try ProcessSampler(
@@ -121,7 +121,7 @@ struct ProcessSamplerAccuracyTests {
 
     @Test("uptime_seconds tracks the child's age within 1 s")
     func uptime() async throws {
-        let program = try ProbeProgram.compile()
+        let program = try await ProbeProgram.compile()
         defer { program.remove() }
         let spawned = ContinuousClock.now
         let probe = try await Probe(program)

@@ -99,7 +99,7 @@ struct PropletLimitsTests {
                 case .wasmkit:
                     #expect(registration.metadata.wasmRuntime == "wasmkit 0.4.2")
                 case .wasmtime:
-                    #expect(registration.metadata.wasmRuntime == "wasmtime \(try wasmtimeVersion())")
+                    #expect(registration.metadata.wasmRuntime == "wasmtime \(try await wasmtimeVersion())")
                 }
             }
         }
@@ -206,15 +206,8 @@ struct PropletLimitsTests {
     }
 
     /// `49.0.3` from `wasmtime --version`.
-    private func wasmtimeVersion() throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: BinaryLocator.wasmtime)
-        process.arguments = ["--version"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        process.waitUntilExit()
-        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    private func wasmtimeVersion() async throws -> String {
+        let text = try await ProcessLauncher.run(BinaryLocator.wasmtime, arguments: ["--version"]).standardOutput
         return String(try #require(text.split(separator: " ").dropFirst().first))
     }
 }

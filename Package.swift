@@ -217,6 +217,7 @@ let package = Package(
                 "PropellerLauncher",
                 "PropellerMQTT",
                 "PropellerManager",
+                "PropellerMonitoring",
                 "PropellerTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),

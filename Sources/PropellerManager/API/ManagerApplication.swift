@@ -78,6 +78,8 @@ public struct ManagerComponents: Sendable {
             topics: configuration.topics,
             batchSize: configuration.ingestBatchSize,
             flushInterval: .milliseconds(configuration.ingestFlushMilliseconds),
+            clockSkewSeconds: configuration.clockSkewSeconds,
+            managerID: configuration.effectiveMQTTClientID,
             logger: logger,
             feed: feed,
             onSubscribed: onSubscribed

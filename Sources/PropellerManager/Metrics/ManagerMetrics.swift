@@ -15,7 +15,8 @@ import Synchronization
 /// - **Event counters and latency** in a `PrometheusCollectorRegistry` owned by this instance (never a
 ///   global, so several managers in one test process never share series):
 ///   `propeller_ingest_messages_received_total{kind}`, `propeller_ingest_samples_stored_total{kind}`,
-///   `propeller_ingest_messages_dropped_total{reason}`, `propeller_http_requests_total{method,path,status}`
+///   `propeller_ingest_messages_dropped_total{reason}`, `propeller_samples_lost_total{proplet_id}`,
+///   `propeller_http_requests_total{method,path,status}`
 ///   and the histogram `propeller_http_request_duration_seconds{method,path}`.
 public final class ManagerMetrics: Sendable {
     /// The registry of the event counters and the latency histogram.
@@ -59,6 +60,14 @@ public final class ManagerMetrics: Sendable {
     /// Counts a dropped message with its reason (`undecodable`, `unknown_task`, `store_error`, …).
     public func messageDropped(reason: String, count: Int = 1) {
         counter("propeller_ingest_messages_dropped_total", [("reason", reason)]).increment(by: Int64(count))
+    }
+
+    /// Counts `seq`s of a proplet the manager can never receive (`propeller_samples_lost_total`): the
+    /// proplet dropped them from its full journal before they were committed.
+    public func samplesLost(_ count: UInt64, propletID: String) {
+        guard count > 0 else { return }
+        counter("propeller_samples_lost_total", [("proplet_id", Self.label(propletID))])
+            .increment(by: Int64(clamping: count))
     }
 
     // MARK: HTTP

@@ -45,7 +45,7 @@ final class MosquittoProcess: Sendable {
 
     /// Sends `signal` (e.g. SIGKILL) to the broker, waits for it to exit and reaps it.
     func kill(signal: Int32) async {
-        let process = running.withLock { value -> SpawnedProcess? in
+        let process = running.withLock { value -> LaunchedProcess? in
             defer { value = nil }
             return value
         }

@@ -17,7 +17,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
-        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(
@@ -32,6 +31,8 @@ let package = Package(
         .package(url: "https://github.com/swiftwasm/WasmKit.git", from: "0.4.2", traits: ["MultiThread"]),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
+        .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
     ],
     targets: [
         // MARK: System libraries
@@ -92,10 +93,10 @@ let package = Package(
                 "PropellerMQTT",
                 "PropellerMonitoring",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -106,6 +107,15 @@ let package = Package(
             ],
             // The live web page: static files served as they are (no build step).
             resources: [.copy("Web/static")],
+            swiftSettings: swiftSettings
+        ),
+
+        .target(
+            name: "PropellerLauncher",
+            dependencies: [
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
             swiftSettings: swiftSettings
         ),
 
@@ -124,11 +134,13 @@ let package = Package(
             name: "propeller",
             dependencies: [
                 "PropellerCore",
+                "PropellerLauncher",
                 "PropellerProplet",
                 "PropellerManager",
                 "PropellerRegistry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "WAT", package: "WasmKit"),
@@ -145,6 +157,7 @@ let package = Package(
         .target(
             name: "PropellerTestSupport",
             dependencies: [
+                "PropellerLauncher",
                 "PropellerMQTT",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "WAT", package: "WasmKit"),
@@ -166,6 +179,7 @@ let package = Package(
             name: "PropellerMQTTTests",
             dependencies: [
                 "PropellerCore",
+                "PropellerLauncher",
                 "PropellerMQTT",
                 "PropellerTestSupport",
                 .product(name: "Logging", package: "swift-log"),
@@ -186,6 +200,7 @@ let package = Package(
             name: "PropellerPropletTests",
             dependencies: [
                 "PropellerCore",
+                "PropellerLauncher",
                 "PropellerMQTT",
                 "PropellerProplet",
                 "PropellerTestSupport",
@@ -198,8 +213,10 @@ let package = Package(
             name: "PropellerManagerTests",
             dependencies: [
                 "PropellerCore",
+                "PropellerLauncher",
                 "PropellerMQTT",
                 "PropellerManager",
+                "PropellerMonitoring",
                 "PropellerTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -213,6 +230,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "PropellerCore",
+                "PropellerLauncher",
                 "PropellerMQTT",
                 "PropellerTestSupport",
                 .product(name: "Logging", package: "swift-log"),
@@ -224,6 +242,7 @@ let package = Package(
         .testTarget(
             name: "PropellerRegistryTests",
             dependencies: [
+                "PropellerLauncher",
                 "PropellerRegistry",
                 "PropellerTestSupport",
                 .product(name: "Logging", package: "swift-log"),

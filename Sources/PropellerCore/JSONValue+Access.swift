@@ -16,13 +16,4 @@ extension JSONValue {
         if case .string(let text) = self { return text }
         return nil
     }
-
-    /// The number when this is an integer or a number.
-    public var doubleValue: Double? {
-        switch self {
-        case .integer(let number): Double(number)
-        case .number(let number): number
-        default: nil
-        }
-    }
 }

@@ -118,21 +118,3 @@ extension KeyedDecodingContainer {
         return value
     }
 }
-
-/// A coding key for any string, used to see every key of an object.
-struct AnyCodingKey: CodingKey {
-    var stringValue: String
-    var intValue: Int? { nil }
-    init(stringValue: String) { self.stringValue = stringValue }
-    init?(intValue: Int) { nil }
-}
-
-extension Decoder {
-    /// Rejects object keys that the type does not define (strict decoding of commands and profiles).
-    func rejectUnknownKeys(accepted: [String]) throws {
-        let container = try container(keyedBy: AnyCodingKey.self)
-        for key in container.allKeys where !accepted.contains(key.stringValue) {
-            throw ContractError.unknownKey(field: key.stringValue, accepted: accepted)
-        }
-    }
-}

@@ -1,17 +1,17 @@
 import PropellerCore
 
 #if os(Linux)
-/// The platform's reader of one process's figures.
-typealias ProcessReader = LinuxProcessReader
+/// The platform's source of one process's figures.
+typealias SampleSource = LinuxSampleSource
 #elseif os(macOS)
-/// The platform's reader of one process's figures.
-typealias ProcessReader = DarwinProcessReader
+/// The platform's source of one process's figures.
+typealias SampleSource = DarwinSampleSource
 #endif
 
 /// Samples one process: CPU%, RSS, storage I/O, uptime, threads and open fds (SPEC §2).
 ///
 /// On Linux the needed `/proc/[pid]` files are opened once in `init` and re-read with `pread` (see
-/// `LinuxProcessReader` for the source of each figure), five cheap system calls per full sample; on
+/// `LinuxSampleSource` for the source of each figure), five cheap system calls per full sample; on
 /// macOS libproc is used. The CPU baseline is read in `init`,
 /// so the first `sample()` already covers the time since then. Not thread-safe: use one sampler from
 /// one task or actor at a time.
@@ -20,8 +20,8 @@ public final class ProcessSampler {
     public let pid: Int32
     /// The metrics this sampler reads; the others are nil in its samples.
     public let selection: MetricSelection
-    private let reader: ProcessReader
-    private var reading = RawProcessReading()
+    private let source: SampleSource
+    private var raw = RawSample()
     private var previousCPUSeconds: Double
     private var previousClockSeconds: Double
 
@@ -45,52 +45,52 @@ public final class ProcessSampler {
         self.pid = pid
         self.selection = selection
         #if os(Linux)
-        reader = try LinuxProcessReader(
+        source = try LinuxSampleSource(
             pid: pid,
             selection: selection,
             countsFDEntries: countsFDEntries,
             parsesStat: parsesStat
         )
         #else
-        reader = try DarwinProcessReader(pid: pid, selection: selection)
+        source = try DarwinSampleSource(pid: pid, selection: selection)
         #endif
-        try reader.read(into: &reading, selection: selection)
-        previousCPUSeconds = reading.cpuSeconds
-        previousClockSeconds = reading.clockSeconds
+        try source.read(into: &raw, selection: selection)
+        previousCPUSeconds = raw.cpuSeconds
+        previousClockSeconds = raw.clockSeconds
     }
 
-    /// User + system CPU time of the process, in seconds, at the last reading (`init` or `sample()`);
+    /// User + system CPU time of the process, in seconds, at the last raw (`init` or `sample()`);
     /// 0 when the selection leaves CPU out (it is then not read).
     ///
     /// Lets a caller compute the final sample from the CPU time reported by `wait4` after the process
     /// is gone.
-    public var lastCPUSeconds: Double { reading.cpuSeconds }
+    public var lastCPUSeconds: Double { raw.cpuSeconds }
 
     /// Reads one sample. `cpu_percent` is the CPU time used since the previous sample (or since
     /// `init`) divided by the wall time between the two readings, ×100 (100 = one full core).
     ///
     /// - Throws: `MonitoringError.processGone` once the process has exited (zombie or reaped).
     public func sample() throws(MonitoringError) -> ProcessMetrics {
-        try reader.read(into: &reading, selection: selection)
-        var metrics = ProcessMetrics(uptimeSeconds: Int64(reading.uptimeSeconds))
+        try source.read(into: &raw, selection: selection)
+        var metrics = ProcessMetrics(uptimeSeconds: Int64(raw.uptimeSeconds))
         if selection.cpu {
-            let elapsed = reading.clockSeconds - previousClockSeconds
-            let used = reading.cpuSeconds - previousCPUSeconds
+            let elapsed = raw.clockSeconds - previousClockSeconds
+            let used = raw.cpuSeconds - previousCPUSeconds
             metrics.cpuPercent = elapsed > 0 ? max(0, used) / elapsed * 100 : 0
         }
-        previousCPUSeconds = reading.cpuSeconds
-        previousClockSeconds = reading.clockSeconds
+        previousCPUSeconds = raw.cpuSeconds
+        previousClockSeconds = raw.clockSeconds
         if selection.memory {
-            metrics.memoryBytes = reading.residentBytes
+            metrics.memoryBytes = raw.residentBytes
             let total = SystemConstants.totalMemoryBytes
-            metrics.memoryPercent = total > 0 ? Double(reading.residentBytes) / Double(total) * 100 : 0
+            metrics.memoryPercent = total > 0 ? Double(raw.residentBytes) / Double(total) * 100 : 0
         }
         if selection.diskIO {
-            metrics.diskReadBytes = reading.readBytes
-            metrics.diskWriteBytes = reading.writeBytes
+            metrics.diskReadBytes = raw.readBytes
+            metrics.diskWriteBytes = raw.writeBytes
         }
-        if selection.threads { metrics.threadCount = reading.threadCount }
-        if selection.fileDescriptors { metrics.fileDescriptorCount = reading.fileDescriptorCount }
+        if selection.threads { metrics.threadCount = raw.threadCount }
+        if selection.fileDescriptors { metrics.fileDescriptorCount = raw.fileDescriptorCount }
         return metrics
     }
 }

@@ -192,11 +192,10 @@ package final class ChildProcess: Sendable {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
+        // Every signal at its default action and an empty mask: the same rule as ProcessLauncher's
+        // (swift-subprocess), so there is one answer to "which signals are reset" — all of them.
         var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in [SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGPIPE, SIGUSR1, SIGUSR2, SIGALRM, SIGCHLD] {
-            sigaddset(&defaults, signal)
-        }
+        sigfillset(&defaults)
         var emptyMask = sigset_t()
         sigemptyset(&emptyMask)
         posix_spawnattr_setsigdefault(&attributes, &defaults)
@@ -307,15 +306,6 @@ package final class ChildProcess: Sendable {
                 }
             }
             if let ready { continuation.resume(returning: ready) }
-        }
-    }
-
-    /// Whether the child has exited (its exit is known, reaped or about to be); used by tests that
-    /// watch a running task.
-    package var hasExited: Bool {
-        waitState.withLock { state in
-            if case .running = state { return false }
-            return true
         }
     }
 

@@ -34,7 +34,7 @@ public struct PropletService<C: Clock>: Service where C.Duration == Duration {
     private let pubSub: any PubSub
     private let clock: C
     private let logger: Logger
-    private let makeReader: ProcessReaderFactory
+    private let makeSampler: ProcessSamplerFactory
     package let supervisor: TaskSupervisor<C>
     /// The journal and the publisher of everything the manager must store.
     package let publisher: JournaledPublisher
@@ -45,7 +45,7 @@ public struct PropletService<C: Clock>: Service where C.Duration == Duration {
         let dropped = Mutex<Int>(0)
     }
 
-    /// Creates the service with an injected clock and process-reader factory (unit tests). `runtime`
+    /// Creates the service with an injected clock and process-sampler factory (unit tests). `runtime`
     /// defaults to the configured one, unchecked (`TaskRuntimes.unchecked`).
     ///
     /// - Throws: `PropletError.stateDirectory` when the journal in the state directory cannot be opened.
@@ -55,7 +55,7 @@ public struct PropletService<C: Clock>: Service where C.Duration == Duration {
         pubSub: any PubSub,
         logger: Logger,
         clock: C,
-        makeReader: @escaping ProcessReaderFactory,
+        makeSampler: @escaping ProcessSamplerFactory,
         runtime: (any TaskRuntime)? = nil
     ) throws(PropletError) {
         self.configuration = configuration
@@ -66,7 +66,7 @@ public struct PropletService<C: Clock>: Service where C.Duration == Duration {
         var logger = logger
         logger[metadataKey: "proplet.id"] = "\(identity.propletID)"
         self.logger = logger
-        self.makeReader = makeReader
+        self.makeSampler = makeSampler
         self.counters = Counters()
         do {
             try FileManager.default.createDirectory(
@@ -107,7 +107,7 @@ public struct PropletService<C: Clock>: Service where C.Duration == Duration {
             publisher: publisher,
             clock: clock,
             logger: logger,
-            makeReader: makeReader
+            makeSampler: makeSampler
         )
     }
 
@@ -275,7 +275,7 @@ public struct PropletService<C: Clock>: Service where C.Duration == Duration {
         return true
     }
 
-    /// Publishes `alive` now and every liveness interval until cancelled.
+    /// Publishes `alive` now and every `livelinessInterval` (`PROPLET_LIVELINESS_INTERVAL`) until cancelled.
     private func heartbeats() async {
         var deadline = clock.now
         while !Task.isCancelled {
@@ -308,9 +308,9 @@ public struct PropletService<C: Clock>: Service where C.Duration == Duration {
 
     /// Publishes a proplet-level sample every metrics interval until cancelled.
     private func propletMetrics() async {
-        let reader: any ProcessReading
+        let sampler: any ProcessSampling
         do {
-            reader = try makeReader(getpid(), .standard)
+            sampler = try makeSampler(getpid(), .standard)
         } catch {
             logger.error(
                 "proplet metrics disabled: cannot read the proplet's own process",
@@ -331,7 +331,7 @@ public struct PropletService<C: Clock>: Service where C.Duration == Duration {
                 let sample = PropletSample(
                     propletID: identity.propletID,
                     timestamp: .now(),
-                    metrics: try reader.sample(),
+                    metrics: try sampler.sample(),
                     host: host.sample(),
                     runningTasks: await supervisor.runningCount
                 )
@@ -361,7 +361,7 @@ extension PropletService where C == ContinuousClock {
             pubSub: pubSub,
             logger: logger,
             clock: ContinuousClock(),
-            makeReader: ProcessSampler.factory,
+            makeSampler: ProcessSampler.factory,
             runtime: runtime
         )
     }

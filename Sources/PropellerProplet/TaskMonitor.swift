@@ -14,7 +14,7 @@ package actor TaskMonitor {
     package let propletID: String
     /// The task's resolved profile.
     package let profile: MonitoringProfile
-    private let sampler: any ProcessReading
+    private let sampler: any ProcessSampling
     private var history: MetricsHistory
     private var lifetime = LifetimeAggregate()
     private var lastLive: ProcessMetrics?
@@ -35,7 +35,7 @@ package actor TaskMonitor {
 
     /// Binds a monitor to a freshly spawned process and reads its CPU baseline.
     ///
-    /// - Throws: whatever `makeReader` throws (the process is gone, `/proc` unreadable).
+    /// - Throws: whatever `makeSampler` throws (the process is gone, `/proc` unreadable).
     package init(
         taskID: String,
         propletID: String,
@@ -43,12 +43,12 @@ package actor TaskMonitor {
         pid: Int32,
         spawnedAt: ContinuousClock.Instant,
         totalMemoryBytes: Int64,
-        makeReader: ProcessReaderFactory
+        makeSampler: ProcessSamplerFactory
     ) throws {
         self.taskID = taskID
         self.propletID = propletID
         self.profile = profile
-        self.sampler = try makeReader(pid, profile)
+        self.sampler = try makeSampler(pid, profile)
         self.lastReadingAt = .now
         self.spawnedAt = spawnedAt
         self.totalMemoryBytes = totalMemoryBytes

@@ -78,12 +78,12 @@ package actor TaskSupervisor<C: Clock> where C.Duration == Duration {
     private let publisher: JournaledPublisher
     private let clock: C
     private let logger: Logger
-    private let makeReader: ProcessReaderFactory
+    private let makeSampler: ProcessSamplerFactory
     private let totalMemoryBytes: Int64
     private var entries: [String: Entry] = [:]
 
-    /// Creates a supervisor. `clock` drives the monitors' sampling intervals; `makeReader` creates the
-    /// per-task process reader (`ProcessSampler.factory` outside unit tests).
+    /// Creates a supervisor. `clock` drives the monitors' sampling intervals; `makeSampler` creates the
+    /// per-task process sampler (`ProcessSampler.factory` outside unit tests).
     package init(
         settings: Settings,
         propletID: String,
@@ -92,7 +92,7 @@ package actor TaskSupervisor<C: Clock> where C.Duration == Duration {
         publisher: JournaledPublisher,
         clock: C,
         logger: Logger,
-        makeReader: @escaping ProcessReaderFactory = ProcessSampler.factory,
+        makeSampler: @escaping ProcessSamplerFactory = ProcessSampler.factory,
         totalMemoryBytes: Int64 = HostSampler.totalMemoryBytes()
     ) {
         self.settings = settings
@@ -102,7 +102,7 @@ package actor TaskSupervisor<C: Clock> where C.Duration == Duration {
         self.publisher = publisher
         self.clock = clock
         self.logger = logger
-        self.makeReader = makeReader
+        self.makeSampler = makeSampler
         self.totalMemoryBytes = totalMemoryBytes
     }
 
@@ -255,7 +255,7 @@ package actor TaskSupervisor<C: Clock> where C.Duration == Duration {
                     pid: child.pid,
                     spawnedAt: spawnedAt,
                     totalMemoryBytes: totalMemoryBytes,
-                    makeReader: makeReader
+                    makeSampler: makeSampler
                 )
             } catch {
                 logger.warning("task runs unmonitored: cannot read its process", metadata: ["error": "\(error)"])

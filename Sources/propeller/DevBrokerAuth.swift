@@ -19,7 +19,7 @@ struct DevBrokerAuth: Sendable {
     /// Writes the broker's configuration for a listener on 127.0.0.1:`port` and returns it with the
     /// environment of each service. The proplet's id is generated once and kept in `DATA_DIR/dev-proplet-id`
     /// (the ACL names it, so it must not change between runs).
-    static func prepare(dataDir: URL, port: Int) throws -> DevBrokerAuth {
+    static func prepare(dataDir: URL, port: Int) async throws -> DevBrokerAuth {
         let environment = ProcessInfo.processInfo.environment
         let propletID = try persistentPropletID(in: dataDir)
         let setup = BrokerSetup(
@@ -37,7 +37,7 @@ struct DevBrokerAuth: Sendable {
             brokerUser: getuid() == 0 ? "root" : nil,
             persistence: false
         )
-        try BrokerSetupWriter(setup: setup, force: true).write()
+        try await BrokerSetupWriter(setup: setup, force: true).write()
         func variables(_ identity: BrokerSetup.Identity, isManager: Bool) -> [String: String] {
             Dictionary(setup.environment(for: identity, isManager: isManager), uniquingKeysWith: { _, last in last })
         }

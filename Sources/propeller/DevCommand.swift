@@ -32,14 +32,19 @@ struct DevCommand: AsyncParsableCommand {
         let stack = DevStack(dataDir: URL(fileURLWithPath: dataDir).standardizedFileURL)
         let signals = ShutdownSignals()
         do {
-            let brokerURL = try mqttURL ?? stack.startBroker(preferredPort: mqttPort)
+            let brokerURL: String
+            if let mqttURL {
+                brokerURL = mqttURL
+            } else {
+                brokerURL = try await stack.startBroker(preferredPort: mqttPort)
+            }
             let managerURL = "http://127.0.0.1:\(httpPort)"
-            try stack.startManager(brokerURL: brokerURL, httpPort: httpPort)
+            try await stack.startManager(brokerURL: brokerURL, httpPort: httpPort)
             let client = try ManagerAPIClient(baseURL: managerURL)
             // The proplet starts once the manager is subscribed: its registration is then received at
             // once, instead of at its first heartbeat (PROPLET_LIVELINESS_INTERVAL, 10 s by default).
             try await stack.waitForManager(client, signals: signals)
-            try stack.startProplet(brokerURL: brokerURL)
+            try await stack.startProplet(brokerURL: brokerURL)
             let brokerDirectory = stack.dataDir.appendingPathComponent("broker").path
             let brokerNote =
                 mqttURL != nil
@@ -65,11 +70,11 @@ struct DevCommand: AsyncParsableCommand {
             }
         } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            stack.stopAll()
+            await stack.stopAll()
             throw ExitCode.failure
         }
         say("\nstopping…")
-        stack.stopAll()
+        await stack.stopAll()
         say("stopped")
     }
 }

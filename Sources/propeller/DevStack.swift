@@ -1,5 +1,6 @@
 import Foundation
 import PropellerCore
+import PropellerLauncher
 import Synchronization
 
 #if canImport(Glibc)
@@ -9,7 +10,7 @@ import Glibc
 /// The child processes of `propeller dev`: started in order, stopped in reverse order.
 final class DevStack: Sendable {
     let dataDir: URL
-    private let children = Mutex<[(name: String, child: DevChild)]>([])
+    private let children = Mutex<[(name: String, child: LaunchedProcess)]>([])
     /// The broker identities when this stack started the broker (nil with `--mqtt-url`).
     private let brokerAuth = Mutex<DevBrokerAuth?>(nil)
 
@@ -22,11 +23,11 @@ final class DevStack: Sendable {
 
     /// Starts Mosquitto on 127.0.0.1 with authentication on (`DevBrokerAuth`: `propeller broker-config`'s
     /// files); returns its URL. The manager and the proplet started next connect with their identities.
-    func startBroker(preferredPort: Int) throws -> String {
+    func startBroker(preferredPort: Int) async throws -> String {
         let port = preferredPort
         try Self.requireFree(port, option: "--mqtt-port (or --mqtt-url to use that broker)")
         say("starting Mosquitto on 127.0.0.1:\(port)…")
-        let auth = try DevBrokerAuth.prepare(dataDir: dataDir, port: port)
+        let auth = try await DevBrokerAuth.prepare(dataDir: dataDir, port: port)
         brokerAuth.withLock { $0 = auth }
         let config = auth.configurationFile
         guard
@@ -35,21 +36,21 @@ final class DevStack: Sendable {
         else {
             throw CLIError(description: "mosquitto is not installed (apt-get install mosquitto), or pass --mqtt-url")
         }
-        try spawn("mosquitto", executable: mosquitto, arguments: ["-c", config.path], environment: [:])
+        try await spawn("mosquitto", executable: mosquitto, arguments: ["-c", config.path], environment: [:])
         let deadline = Date().addingTimeInterval(10)
         while !Self.canConnect(port: port) {
             guard Date() < deadline else {
                 throw CLIError(description: "mosquitto did not start on port \(port); see \(logPath("mosquitto"))")
             }
-            usleep(50_000)
+            try await Task.sleep(for: .milliseconds(50))
         }
         return "mqtt://127.0.0.1:\(port)"
     }
 
-    func startManager(brokerURL: String, httpPort: Int) throws {
+    func startManager(brokerURL: String, httpPort: Int) async throws {
         try Self.requireFree(httpPort, option: "--http-port")
         say("starting the manager on http://127.0.0.1:\(httpPort)…")
-        try spawn(
+        try await spawn(
             "manager",
             executable: Self.selfExecutable,
             arguments: ["manager"],
@@ -63,9 +64,9 @@ final class DevStack: Sendable {
         )
     }
 
-    func startProplet(brokerURL: String) throws {
+    func startProplet(brokerURL: String) async throws {
         say("starting a proplet…")
-        try spawn(
+        try await spawn(
             "proplet",
             executable: Self.selfExecutable,
             arguments: ["proplet"],
@@ -101,29 +102,42 @@ final class DevStack: Sendable {
         throw CLIError(description: "the manager did not answer within 30 s; see \(logPath("manager"))")
     }
 
-    /// SIGTERM to every child in reverse start order; SIGKILL after 5 s; waits for each.
-    func stopAll() {
+    /// SIGTERM to every child (its process group) in reverse start order; SIGKILL after 5 s; waits for each.
+    func stopAll() async {
         let all = children.withLock { list in
             defer { list.removeAll() }
             return list
         }
         for entry in all.reversed() {
-            entry.child.terminate(grace: .seconds(5))
+            await entry.child.terminate(grace: .seconds(5))
         }
     }
 
-    private func spawn(_ name: String, executable: String, arguments: [String], environment: [String: String]) throws {
+    /// Starts a child through the one launcher: in its own process group (Ctrl-C in the terminal reaches
+    /// only `propeller dev`, which then stops the children one by one: proplet, manager, broker), every
+    /// signal at its default action, stdin from /dev/null, stdout and stderr to a fresh log file.
+    private func spawn(
+        _ name: String,
+        executable: String,
+        arguments: [String],
+        environment: [String: String]
+    ) async throws {
         let log = open(logPath(name), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard log >= 0 else { throw CLIError(description: "cannot write \(logPath(name))") }
         defer { close(log) }
-        let variables = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        let pid = try ChildSpawner.spawn(
-            executable: executable,
-            arguments: arguments,
-            environment: variables.map { "\($0.key)=\($0.value)" },
-            outputFD: log
-        )
-        children.withLock { $0.append((name, DevChild(pid: pid))) }
+        let child: LaunchedProcess
+        do {
+            child = try await ProcessLauncher.launch(
+                executable,
+                arguments: arguments,
+                environment: ProcessLauncher.inheritedEnvironment().merging(environment) { _, new in new },
+                output: .descriptor(log),
+                ownProcessGroup: true
+            )
+        } catch {
+            throw CLIError(description: "cannot start \(executable): \(error)")
+        }
+        children.withLock { $0.append((name, child)) }
     }
 
     static var selfExecutable: String {
@@ -164,23 +178,6 @@ final class DevStack: Sendable {
                 bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
             }
         }
-    }
-
-    /// A port the kernel considers free right now.
-    static func freePort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = loopback(port: 0)
-        _ = withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     private static func loopback(port: Int) -> sockaddr_in {

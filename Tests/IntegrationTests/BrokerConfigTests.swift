@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import PropellerLauncher
 import PropellerMQTT
 import PropellerTestSupport
 import Testing
@@ -144,10 +145,10 @@ struct BrokerConfigTests {
             try await send(other, "control/proplet/metrics")
             // Last wills: B's will on A's topic is dropped by the broker, its will on its own is delivered.
             let credentials = try generated.environment("proplet-pb")
-            var wills: [SpawnedProcess] = []
+            var wills: [LaunchedProcess] = []
             for (index, will) in ["pa", "pb"].enumerated() {
                 wills.append(
-                    try SpawnedProcess(
+                    try await ProcessLauncher.launch(
                         "/usr/bin/mosquitto_sub",
                         arguments: [
                             "-p", "\(generated.port)", "-u", "pb", "-P", credentials["PROPELLER_MQTT_PASSWORD"] ?? "",
@@ -160,7 +161,7 @@ struct BrokerConfigTests {
             }
             try await Task.sleep(for: .milliseconds(700))
             for process in wills {
-                kill(process.processIdentifier, SIGKILL)
+                process.send(SIGKILL)
                 _ = await process.waitForExit(timeout: .seconds(5))
             }
             try await Task.sleep(for: .milliseconds(300))

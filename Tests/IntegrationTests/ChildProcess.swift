@@ -1,4 +1,5 @@
 import Foundation
+import PropellerLauncher
 
 #if canImport(Glibc)
 import Glibc
@@ -19,36 +20,14 @@ func runCommand(
     directory: URL? = nil,
     timeout: Duration = .seconds(120)
 ) async throws -> CommandResult {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-    if let directory { process.currentDirectoryURL = directory }
-    let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("cmd-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: scratch) }
-    let outURL = scratch.appendingPathComponent("out")
-    let errURL = scratch.appendingPathComponent("err")
-    _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-    _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-    process.standardOutput = try FileHandle(forWritingTo: outURL)
-    process.standardError = try FileHandle(forWritingTo: errURL)
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    let deadline = ContinuousClock.now + timeout
-    while process.isRunning {
-        if ContinuousClock.now > deadline {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            break
-        }
-        try await Task.sleep(for: .milliseconds(20))
-    }
-    return CommandResult(
-        status: process.terminationStatus,
-        stdout: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
-        stderr: (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
+    let result = try await ProcessLauncher.run(
+        executable,
+        arguments: arguments,
+        environment: environment,
+        workingDirectory: directory?.path,
+        timeout: timeout
     )
+    return CommandResult(status: result.status, stdout: result.standardOutput, stderr: result.standardError)
 }
 
 /// Every descendant pid of a process (children, grandchildren, …), read from /proc.

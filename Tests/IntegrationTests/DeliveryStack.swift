@@ -46,12 +46,12 @@ final class DeliveryStack: @unchecked Sendable {
         try? FileManager.default.removeItem(at: directory)
     }
 
-    func startManager() throws {
-        manager = try ServiceProcess(["manager"], environment: managerEnvironment, directory: directory)
+    func startManager() async throws {
+        manager = try await ServiceProcess(["manager"], environment: managerEnvironment, directory: directory)
     }
 
-    func startProplet() throws {
-        proplet = try ServiceProcess(["proplet"], environment: propletEnvironment, directory: directory)
+    func startProplet() async throws {
+        proplet = try await ServiceProcess(["proplet"], environment: propletEnvironment, directory: directory)
     }
 
     func stopAll() async {

@@ -27,8 +27,8 @@ struct DeliveryTests {
     func brokerRestart(outage: Outage) async throws {
         try await withMosquitto { broker in
             let stack = try DeliveryStack(broker: broker, timeout: 30)
-            try stack.startManager()
-            try stack.startProplet()
+            try await stack.startManager()
+            try await stack.startProplet()
             _ = try await stack.registeredProplet()
             let id = try await stack.startDemoDaemon()
             try await stack.eventually("3 samples of the daemon", within: 20) {
@@ -66,8 +66,8 @@ struct DeliveryTests {
     func propletRestart() async throws {
         try await withMosquitto { broker in
             let stack = try DeliveryStack(broker: broker, timeout: 30)
-            try stack.startManager()
-            try stack.startProplet()
+            try await stack.startManager()
+            try await stack.startProplet()
             _ = try await stack.registeredProplet()
             let id = try await stack.startDemoDaemon()
             try await stack.eventually("2 samples", within: 20) { try await stack.sampleTimes(of: id).count >= 2 }
@@ -76,8 +76,8 @@ struct DeliveryTests {
             try await Task.sleep(for: .seconds(4))
             let killedAt = Timestamp.now()
             await stack.proplet?.terminate(SIGKILL)
-            try stack.startManager()
-            try stack.startProplet()
+            try await stack.startManager()
+            try await stack.startProplet()
             try await stack.eventually("the journaled samples up to the kill", within: 30) {
                 let times = try await stack.sampleTimes(of: id)
                 return (times.last ?? .now().adding(seconds: -100)) >= killedAt.adding(seconds: -1.5)
@@ -94,8 +94,8 @@ struct DeliveryTests {
     func frozenProplet() async throws {
         try await withMosquitto { broker in
             let stack = try DeliveryStack(broker: broker, timeout: 5)
-            try stack.startManager()
-            try stack.startProplet()
+            try await stack.startManager()
+            try await stack.startProplet()
             _ = try await stack.registeredProplet()
             let id = try await stack.startDemoDaemon()
             let pid = try #require(stack.proplet?.pid)
@@ -137,8 +137,8 @@ struct DeliveryTests {
             for part in order.split(separator: " ") {
                 switch part {
                 case "broker": try await broker.start()
-                case "manager": try stack.startManager()
-                default: try stack.startProplet()
+                case "manager": try await stack.startManager()
+                default: try await stack.startProplet()
                 }
                 lastStarted = .now
                 try await Task.sleep(for: .seconds(1))

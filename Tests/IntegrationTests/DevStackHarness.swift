@@ -1,5 +1,6 @@
 import Foundation
 import PropellerCore
+import PropellerLauncher
 import PropellerTestSupport
 
 #if canImport(Glibc)
@@ -11,7 +12,7 @@ import FoundationNetworking
 
 /// A running `propeller dev` (broker, manager, proplet) on free loopback ports in a temporary directory.
 struct DevStack {
-    let process: Process
+    let process: LaunchedProcess
     let managerURL: String
     let mqttPort: Int
     let dataDir: URL
@@ -60,21 +61,18 @@ func withDevStack<T>(
     }
     let httpPort = try LoopbackPort.free()
     let mqttPort = try LoopbackPort.free()
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: BinaryLocator.path(of: "propeller"))
-    process.arguments =
-        ["dev", "--http-port", String(httpPort), "--mqtt-port", String(mqttPort), "--data-dir", dataDir.path]
-        + (demo ? ["--demo"] : [])
-    process.currentDirectoryURL = repositoryRoot
-    // The test registries listen on loopback, which proplets refuse for image_url by default.
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
     let logURL = dataDir.appendingPathComponent("dev.out")
-    _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
-    let logHandle = try FileHandle(forWritingTo: logURL)
-    process.standardOutput = logHandle
-    process.standardError = logHandle
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
+    // The test registries listen on loopback, which proplets refuse for image_url by default.
+    let process = try await ProcessLauncher.launch(
+        BinaryLocator.path(of: "propeller"),
+        arguments: [
+            "dev", "--http-port", String(httpPort), "--mqtt-port", String(mqttPort), "--data-dir", dataDir.path,
+        ]
+            + (demo ? ["--demo"] : []),
+        environment: ProcessLauncher.inheritedEnvironment().merging(environment) { _, new in new },
+        workingDirectory: repositoryRoot.path,
+        output: .file(logURL.path)
+    )
     let stack = DevStack(
         process: process,
         managerURL: "http://127.0.0.1:\(httpPort)",
@@ -84,16 +82,16 @@ func withDevStack<T>(
         token: apiToken
     )
     defer {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.send(SIGKILL)
         try? FileManager.default.removeItem(at: dataDir)
     }
     try await waitUntilReady(stack)
     let result = try await body(stack)
     let spawned = descendants(of: process.processIdentifier)
-    kill(process.processIdentifier, SIGINT)
-    let deadline = ContinuousClock.now + .seconds(20)
-    while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
-    guard !process.isRunning else { throw HarnessError("propeller dev did not exit within 20 s of SIGINT") }
+    process.send(SIGINT)
+    guard await process.waitForExit(timeout: .seconds(20)) != nil else {
+        throw HarnessError("propeller dev did not exit within 20 s of SIGINT")
+    }
     try await Task.sleep(for: .milliseconds(200))
     let survivors = spawned.filter(isAlive)
     guard survivors.isEmpty else {

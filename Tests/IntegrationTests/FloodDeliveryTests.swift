@@ -65,7 +65,7 @@ struct FloodDeliveryTests {
     func managerCrashDuringFlood() async throws {
         try await withMosquitto { broker in
             let stack = try DeliveryStack(broker: broker, timeout: 60)
-            try stack.startManager()
+            try await stack.startManager()
             try await stack.eventually("the manager", within: 30) { try await stack.request("GET", "/health").0 == 200 }
             let publisher = try ProtocolPublisher(
                 brokerURL: broker.url,
@@ -137,7 +137,7 @@ struct FloodDeliveryTests {
                 }
                 await stack.manager?.terminate(SIGKILL)
                 let ackedAtKill = publisher.acked.withLock { $0 }
-                try stack.startManager()
+                try await stack.startManager()
                 // The restarted manager says hello; the publisher answers by sending everything unacknowledged.
                 try await stack.eventually("everything acknowledged", within: 120) {
                     if publisher.acked.withLock({ $0 }) >= UInt64(count) { return true }

@@ -39,7 +39,7 @@ struct ManagerSessionTests {
                 "PROPELLER_MQTT_URL": broker.url, "MANAGER_HTTP_PORT": String(port),
                 "MANAGER_DB_PATH": directory.appendingPathComponent("propeller.db").path,
             ]
-            let first = try ServiceProcess(["manager"], environment: environment, directory: directory)
+            let first = try await ServiceProcess(["manager"], environment: environment, directory: directory)
             try await waitForHealth(base, first)
             // A proplet speaking the protocol registers, and the task is started on it.
             let publisher = try ProtocolPublisher(brokerURL: broker.url, topics: Topics())
@@ -79,7 +79,7 @@ struct ManagerSessionTests {
             try await publisher.client.publish(Topics().topic(.propletTaskMetrics), json: sample, qos: .atLeastOnce)
             await publisher.client.disconnect()
 
-            let second = try ServiceProcess(["manager"], environment: environment, directory: directory)
+            let second = try await ServiceProcess(["manager"], environment: environment, directory: directory)
             try await waitForHealth(base, second)
             var total = 0
             for _ in 0..<50 {

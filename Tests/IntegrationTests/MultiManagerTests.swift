@@ -40,7 +40,10 @@ struct MultiManagerTests {
         return ((response as? HTTPURLResponse)?.statusCode ?? 0, data)
     }
 
-    private func json(_ data: Data) -> JSONValue { (try? JSONDecoder().decode(JSONValue.self, from: data)) ?? .null }
+    /// An API response body decoded as its `PropellerCore` type.
+    private func decoded<T: Decodable>(_ type: T.Type, _ data: Data) throws -> T {
+        try WireCoding.decode(type, from: data)
+    }
 
     private func eventually(_ what: String, within seconds: Int, _ condition: () async throws -> Bool) async throws {
         let deadline = ContinuousClock.now + .seconds(seconds)
@@ -76,7 +79,7 @@ struct MultiManagerTests {
                     let port = try LoopbackPort.free()
                     bases.append("http://127.0.0.1:\(port)")
                     managers.append(
-                        try ServiceProcess(
+                        try await ServiceProcess(
                             ["manager"],
                             environment: common.merging([
                                 "MANAGER_HTTP_PORT": String(port), "MANAGER_STORAGE": "postgres",
@@ -89,7 +92,7 @@ struct MultiManagerTests {
                 var proplets: [ServiceProcess] = []
                 for index in 0..<2 {
                     proplets.append(
-                        try ServiceProcess(
+                        try await ServiceProcess(
                             ["proplet"],
                             environment: common.merging([
                                 "PROPLET_STATE_DIR": directory.appendingPathComponent("proplet-\(index)").path,
@@ -102,8 +105,8 @@ struct MultiManagerTests {
                 defer { _ = (managers, proplets) }
                 for base in bases {
                     try await eventually("two live proplets on \(base)", within: 60) {
-                        let page = json(try await Self.request("GET", "\(base)/proplets").1)
-                        return page["proplets"]?.elements.filter { $0["alive"] == .bool(true) }.count == 2
+                        let page = try decoded(PropletPage.self, try await Self.request("GET", "\(base)/proplets").1)
+                        return page.proplets.filter(\.alive).count == 2
                     }
                 }
 
@@ -113,7 +116,7 @@ struct MultiManagerTests {
                 for index in 0..<6 {
                     let (status, data) = try await Self.request("POST", "\(bases[index % 2])/tasks", body: body)
                     #expect(status == 201)
-                    ids.append(try #require(json(data)["id"]?.stringValue))
+                    ids.append(try decoded(WasmTask.self, data).id)
                 }
                 for (index, id) in ids.enumerated() {
                     #expect(
@@ -124,7 +127,7 @@ struct MultiManagerTests {
 
                 // 100 concurrent starts of one more task, half through each manager: exactly one runs.
                 let (_, created) = try await Self.request("POST", "\(bases[0])/tasks", body: body)
-                let contested = try #require(json(created)["id"]?.stringValue)
+                let contested = try decoded(WasmTask.self, created).id
                 let targets = bases.map { "\($0)/tasks/\(contested)/start" }
                 let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
                     for index in 0..<100 {
@@ -138,8 +141,11 @@ struct MultiManagerTests {
 
                 try await eventually("samples of every task", within: 60) {
                     for id in ids {
-                        let page = json(try await Self.request("GET", "\(bases[0])/tasks/\(id)/metrics").1)
-                        guard (page["total"]?.doubleValue ?? 0) >= 3 else { return false }
+                        let page = try decoded(
+                            TaskMetricsPage.self,
+                            try await Self.request("GET", "\(bases[0])/tasks/\(id)/metrics").1
+                        )
+                        guard page.total >= 3 else { return false }
                     }
                     return true
                 }
@@ -148,8 +154,11 @@ struct MultiManagerTests {
                 }
                 try await eventually("every task stopped", within: 60) {
                     for id in ids {
-                        let task = json(try await Self.request("GET", "\(bases[1])/tasks/\(id)").1)
-                        guard task["state"]?.stringValue == "stopped" else { return false }
+                        let task = try decoded(
+                            WasmTask.self,
+                            try await Self.request("GET", "\(bases[1])/tasks/\(id)").1
+                        )
+                        guard task.state == .stopped else { return false }
                     }
                     return true
                 }
@@ -164,9 +173,11 @@ struct MultiManagerTests {
                 }
                 var storedTotal = 0.0
                 for id in ids {
-                    storedTotal +=
-                        json(try await Self.request("GET", "\(bases[0])/tasks/\(id)/metrics").1)["total"]?
-                        .doubleValue ?? 0
+                    let page = try decoded(
+                        TaskMetricsPage.self,
+                        try await Self.request("GET", "\(bases[0])/tasks/\(id)/metrics").1
+                    )
+                    storedTotal += Double(page.total)
                 }
                 #expect(received.allSatisfy { $0 > 0 }, "task samples received per manager: \(received)")
                 #expect(received.reduce(0, +) < storedTotal * 1.5, "received \(received), stored \(storedTotal)")
@@ -177,8 +188,7 @@ struct MultiManagerTests {
                     let metricsA = try await Self.request("GET", "\(bases[0])/tasks/\(id)/metrics?limit=1000")
                     let metricsB = try await Self.request("GET", "\(bases[1])/tasks/\(id)/metrics?limit=1000")
                     #expect(metricsA.1 == metricsB.1, "GET /tasks/\(id)/metrics differs between managers")
-                    let timestamps =
-                        json(metricsA.1)["metrics"]?.elements.compactMap { $0["timestamp"]?.stringValue } ?? []
+                    let timestamps = try decoded(TaskMetricsPage.self, metricsA.1).metrics.map(\.timestamp)
                     #expect(!timestamps.isEmpty)
                     #expect(Set(timestamps).count == timestamps.count, "a sample of \(id) is stored twice")
                 }
@@ -204,7 +214,7 @@ struct MultiManagerTests {
                     let port = try LoopbackPort.free()
                     bases.append("http://127.0.0.1:\(port)")
                     processes.append(
-                        try ServiceProcess(
+                        try await ServiceProcess(
                             ["manager"],
                             environment: common.merging([
                                 "MANAGER_HTTP_PORT": String(port), "MANAGER_STORAGE": "postgres",
@@ -215,7 +225,7 @@ struct MultiManagerTests {
                     )
                 }
                 processes.append(
-                    try ServiceProcess(
+                    try await ServiceProcess(
                         ["proplet"],
                         environment: common.merging([
                             "PROPLET_STATE_DIR": directory.appendingPathComponent("proplet").path,
@@ -226,15 +236,15 @@ struct MultiManagerTests {
                 )
                 defer { _ = processes }
                 try await eventually("a live proplet", within: 60) {
-                    let page = json(try await Self.request("GET", "\(bases[1])/proplets").1)
-                    return page["proplets"]?.elements.first?["alive"] == .bool(true)
+                    let page = try decoded(PropletPage.self, try await Self.request("GET", "\(bases[1])/proplets").1)
+                    return page.proplets.first?.alive == true
                 }
                 let file = Data(try wat2wasm(Self.sleeper)).base64EncodedString()
                 let body = #"{"name":"_start","daemon":true,"monitoring_profile":"intensive","file":"\#(file)"}"#
                 var ids: [String] = []
                 for index in 0..<3 {
                     let (_, data) = try await Self.request("POST", "\(bases[index % 2])/tasks", body: body)
-                    let id = try #require(json(data)["id"]?.stringValue)
+                    let id = try decoded(WasmTask.self, data).id
                     #expect(
                         try await Self.request("POST", "\(bases[index % 2])/tasks/\(id)/start", body: "{}").0 == 200
                     )
@@ -265,18 +275,21 @@ struct MultiManagerTests {
                 }
                 try await eventually("every task stopped", within: 60) {
                     for id in ids {
-                        guard
-                            json(try await Self.request("GET", "\(bases[1])/tasks/\(id)").1)["state"]?.stringValue
-                                == "stopped"
-                        else { return false }
+                        let task = try decoded(
+                            WasmTask.self,
+                            try await Self.request("GET", "\(bases[1])/tasks/\(id)").1
+                        )
+                        guard task.state == .stopped else { return false }
                     }
                     return true
                 }
                 // One sample a second throughout: no gap where the database was down.
                 for id in ids {
-                    let page = json(try await Self.request("GET", "\(bases[0])/tasks/\(id)/metrics?limit=1000").1)
-                    let seconds = (page["metrics"]?.elements ?? []).compactMap { $0["timestamp"]?.stringValue }
-                        .compactMap { Timestamp(rfc3339: $0) }.map { Double($0.microsecondsSinceEpoch) / 1e6 }
+                    let page = try decoded(
+                        TaskMetricsPage.self,
+                        try await Self.request("GET", "\(bases[0])/tasks/\(id)/metrics?limit=1000").1
+                    )
+                    let seconds = page.metrics.map { Double($0.timestamp.microsecondsSinceEpoch) / 1e6 }
                     #expect(seconds.count >= 10, "task \(id) has \(seconds.count) samples")
                     let gaps = zip(seconds.dropFirst(), seconds).map { $0 - $1 }
                     #expect((gaps.max() ?? 0) < 2.5, "task \(id): samples missing (largest gap \(gaps.max() ?? 0) s)")

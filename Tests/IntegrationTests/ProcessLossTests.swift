@@ -51,7 +51,7 @@ struct ProcessLossTests {
             let common = [
                 "PROPELLER_MQTT_URL": broker.url, "PROPELLER_DOMAIN_ID": "loss", "PROPELLER_CHANNEL_ID": "c1",
             ]
-            let manager = try ServiceProcess(
+            let manager = try await ServiceProcess(
                 ["manager"],
                 environment: common.merging([
                     "MANAGER_HTTP_PORT": String(port),
@@ -60,7 +60,7 @@ struct ProcessLossTests {
                 ]) { _, new in new },
                 directory: directory
             )
-            let proplet = try ServiceProcess(
+            let proplet = try await ServiceProcess(
                 ["proplet"],
                 environment: common.merging([
                     "PROPLET_STATE_DIR": directory.appendingPathComponent("proplet").path,

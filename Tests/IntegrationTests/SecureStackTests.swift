@@ -5,6 +5,7 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+import PropellerLauncher
 #endif
 
 /// The whole stack with every SPEC §7 measure on: a broker from `propeller broker-config` with a TLS
@@ -16,12 +17,13 @@ struct SecureStackTests {
     static let reader = "reader-0a1b2c3d4e5f60718293"
 
     /// Spawns `propeller ARGS` with `environment` added, logging to `log`.
-    static func spawn(_ arguments: [String], _ environment: [String: String], log: URL) throws -> SpawnedProcess {
-        try SpawnedProcess(
+    static func spawn(_ arguments: [String], _ environment: [String: String], log: URL) async throws -> LaunchedProcess
+    {
+        try await ProcessLauncher.launch(
             "/usr/bin/env",
             arguments: environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
                 + [BinaryLocator.path(of: "propeller")] + arguments,
-            outputFile: log.path
+            output: .file(log.path)
         )
     }
 
@@ -84,15 +86,17 @@ struct SecureStackTests {
                 "MANAGER_HTTP_IDLE_TIMEOUT": "2", "PROPELLER_LOG_LEVEL": "trace",
             ]) { _, new in new }
             let managerLog = work.appendingPathComponent("manager.log")
-            let manager = try Self.spawn(["manager"], managerEnvironment, log: managerLog)
-            var proplets: [SpawnedProcess] = []
+            let manager = try await Self.spawn(["manager"], managerEnvironment, log: managerLog)
+            var proplets: [LaunchedProcess] = []
             for id in withProplets ? ["pa", "pb"] : [] {
                 var environment = try readEnvironmentFile(brokerDirectory.appendingPathComponent("proplet-\(id).env"))
                 environment.merge(clientTLS) { _, new in new }
                 environment["PROPLET_STATE_DIR"] = work.appendingPathComponent("state-\(id)").path
                 environment["PROPLET_LIVELINESS_INTERVAL"] = "1"
                 environment["PROPELLER_LOG_LEVEL"] = "trace"
-                proplets.append(try Self.spawn(["proplet"], environment, log: work.appendingPathComponent("\(id).log")))
+                proplets.append(
+                    try await Self.spawn(["proplet"], environment, log: work.appendingPathComponent("\(id).log"))
+                )
             }
             defer {
                 for process in proplets + [manager] { kill(process.processIdentifier, SIGKILL) }

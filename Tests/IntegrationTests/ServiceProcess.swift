@@ -1,4 +1,5 @@
 import Foundation
+import PropellerLauncher
 import PropellerTestSupport
 
 #if canImport(Glibc)
@@ -6,38 +7,38 @@ import Glibc
 #endif
 
 /// A `propeller manager` or `propeller proplet` process started with an environment, its output in a file.
-final class ServiceProcess: @unchecked Sendable {
-    let process = Process()
+final class ServiceProcess: Sendable {
+    let process: LaunchedProcess
     let logURL: URL
 
     /// Starts `propeller ARGUMENTS` with the given environment (configuration only through SPEC §6 variables).
-    init(_ arguments: [String], environment: [String: String], directory: URL) throws {
+    init(_ arguments: [String], environment: [String: String], directory: URL) async throws {
         logURL = directory.appendingPathComponent("\(arguments.joined(separator: "-"))-\(UUID().uuidString).log")
-        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
-        let log = try FileHandle(forWritingTo: logURL)
-        process.executableURL = URL(fileURLWithPath: BinaryLocator.path(of: "propeller"))
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        process.currentDirectoryURL = directory
-        process.standardOutput = log
-        process.standardError = log
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        process = try await ProcessLauncher.launch(
+            BinaryLocator.path(of: "propeller"),
+            arguments: arguments,
+            environment: ProcessLauncher.inheritedEnvironment().merging(environment) { _, new in new },
+            workingDirectory: directory.path,
+            output: .file(logURL.path)
+        )
     }
 
     var pid: Int32 { process.processIdentifier }
     var log: String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
 
-    /// Sends a signal and waits (up to 10 s) for the process to exit.
+    /// Sends a signal and waits (up to 10 s) for the process to exit; SIGKILL after that.
     func terminate(_ signal: Int32 = SIGTERM) async {
         guard process.isRunning else { return }
-        kill(pid, signal)
-        let deadline = ContinuousClock.now + .seconds(10)
-        while process.isRunning && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
-        if process.isRunning { kill(pid, SIGKILL) }
+        process.send(signal)
+        if await process.waitForExit(timeout: .seconds(10)) == nil {
+            process.send(SIGKILL)
+            await process.waitForExit(timeout: nil)
+        }
     }
 
     deinit {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.send(SIGKILL)
+        let process = process
+        Task { await process.waitForExit(timeout: nil) }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import PropellerCore
+import PropellerLauncher
 import PropellerMQTT
 import PropellerTestSupport
 import Testing
@@ -14,10 +15,10 @@ struct MQTTWillAndInputTests {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: directory) }
             let output = directory.appendingPathComponent("out").path
-            let child = try SpawnedProcess(
+            let child = try await ProcessLauncher.launch(
                 BinaryLocator.path(of: "propeller-mqtt-bench"),
                 arguments: ["will", broker.url, "will-child", "control/proplet/alive", #"{"status":"offline"}"#],
-                outputFile: output
+                output: .file(output)
             )
             let deadline = ContinuousClock.now + .seconds(20)
             while (try? String(contentsOfFile: output, encoding: .utf8))?.contains("connected") != true {
@@ -78,7 +79,7 @@ struct MQTTWillAndInputTests {
             ]
             // Published by another client (mosquitto_pub), so the bytes really come off the wire.
             for arguments in payloads {
-                let publisher = try SpawnedProcess(
+                let publisher = try await ProcessLauncher.launch(
                     "/usr/bin/mosquitto_pub",
                     arguments: ["-h", "127.0.0.1", "-p", "\(broker.port)", "-q", "1", "-t", "control/proplet/alive"]
                         + arguments

@@ -1,3 +1,4 @@
+import PropellerLauncher
 import PropellerTestSupport
 import Synchronization
 import Testing
@@ -49,7 +50,7 @@ struct MosquittoBrokerTests {
 
     /// Runs `mosquitto_sub -C 1 -W 1` and returns its exit status (27 = timed out after connecting).
     private func runSubscribeOnce(port: Int, user: String, password: String) async throws -> Int32? {
-        let process = try SpawnedProcess(
+        let process = try await ProcessLauncher.launch(
             "/usr/bin/mosquitto_sub",
             arguments: [
                 "-h", "127.0.0.1", "-p", "\(port)", "-u", user, "-P", password, "-t", "x", "-C", "1", "-W", "1",

@@ -1,6 +1,7 @@
 import Foundation
 import HummingbirdTesting
 import PropellerCore
+import PropellerLauncher
 import Testing
 
 @testable import PropellerManager
@@ -9,7 +10,7 @@ import Testing
 struct PrometheusTests {
     /// Parses exposition text with Python's `prometheus_client` and returns "name{labels} value" lines
     /// of every sample, or nil when `PROPELLER_PYTHON` is not set.
-    static func parseWithPrometheusClient(_ text: String) throws -> [String]? {
+    static func parseWithPrometheusClient(_ text: String) async throws -> [String]? {
         guard let python = ProcessInfo.processInfo.environment["PROPELLER_PYTHON"], !python.isEmpty else { return nil }
         let script = """
             import sys
@@ -19,24 +20,18 @@ struct PrometheusTests {
                     labels = ",".join(f'{k}="{v}"' for k, v in sorted(s.labels.items()))
                     print(f"{s.name}{{{labels}}} {s.value}")
             """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = ["-c", script]
-        let input = Pipe()
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        input.fileHandleForWriting.write(Data(text.utf8))
-        try input.fileHandleForWriting.close()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw TestFailure("prometheus_client rejected the text: \(errorText)")
+        let input = FileManager.default.temporaryDirectory.appendingPathComponent("exposition-\(UUID().uuidString)")
+        try text.write(to: input, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: input) }
+        // The script reads the exposition from stdin: `sh -c 'exec python … < file'` keeps the one launcher.
+        let result = try await ProcessLauncher.run(
+            "/bin/sh",
+            arguments: ["-c", "exec \"$0\" -c \"$1\" < \"$2\"", python, script, input.path]
+        )
+        guard result.status == 0 else {
+            throw TestFailure("prometheus_client rejected the text: \(result.standardError)")
         }
+        let data = Data(result.standardOutput.utf8)
         return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
     }
 
@@ -112,7 +107,7 @@ struct PrometheusTests {
             #expect(strict[#"propeller_http_requests_total{method="POST",path="/tasks",status="201"}"#] == 1)
             #expect(strict.keys.contains { $0.hasPrefix("propeller_http_request_duration_seconds_bucket{") })
 
-            if let parsed = try Self.parseWithPrometheusClient(text) {
+            if let parsed = try await Self.parseWithPrometheusClient(text) {
                 let sorted = #"proplet_id="p1",task_id="\#(task.id)",task_name="we"ird\name""#
                 #expect(parsed.contains("propeller_task_cpu_percent{\(sorted)} 12.5"), "\(parsed)")
                 #expect(parsed.contains { $0.hasPrefix("propeller_http_request_duration_seconds_count{") })

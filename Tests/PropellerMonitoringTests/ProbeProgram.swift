@@ -107,8 +107,8 @@ enum ProbeProgram {
         """#
 
     /// Compiles the probe into a temporary directory.
-    static func compile() throws -> CProgram {
-        try CProgram.compile(source, name: "probe")
+    static func compile() async throws -> CProgram {
+        try await CProgram.compile(source, name: "probe")
     }
 }
 
@@ -117,8 +117,8 @@ struct Probe {
     let process: ChildProcess
 
     /// Starts a probe from a compiled program.
-    init(_ program: CProgram) throws {
-        process = try ChildProcess(executable: program.path)
+    init(_ program: CProgram) async throws {
+        process = try await ChildProcess(executable: program.path)
     }
 
     /// The probe's pid.

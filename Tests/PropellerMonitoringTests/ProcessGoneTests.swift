@@ -10,13 +10,13 @@ import Testing
 @Suite("ProcessSampler process gone")
 struct ProcessGoneTests {
     @Test("opening a sampler for a reaped pid throws processGone")
-    func reapedBeforeOpen() throws {
-        let program = try ProbeProgram.compile()
+    func reapedBeforeOpen() async throws {
+        let program = try await ProbeProgram.compile()
         defer { program.remove() }
-        let probe = try Probe(program)
+        let probe = try await Probe(program)
         let pid = probe.pid
         try probe.process.send("exit")
-        #expect(probe.process.wait() != nil)
+        #expect(await probe.process.wait() != nil)
         #expect(throws: MonitoringError.processGone(pid: pid)) { try ProcessSampler(pid: pid) }
     }
 
@@ -24,10 +24,10 @@ struct ProcessGoneTests {
         "sampling a child that was killed and reaped throws processGone",
         arguments: [(false, false), (true, false), (false, true)]
     )
-    func reapedWhileOpen(countingEntries: Bool, parsingStat: Bool) throws {
-        let program = try ProbeProgram.compile()
+    func reapedWhileOpen(countingEntries: Bool, parsingStat: Bool) async throws {
+        let program = try await ProbeProgram.compile()
         defer { program.remove() }
-        let probe = try Probe(program)
+        let probe = try await Probe(program)
         let sampler = try ProcessSampler(
             pid: probe.pid,
             selection: .all,
@@ -36,7 +36,7 @@ struct ProcessGoneTests {
         )
         _ = try sampler.sample()
         probe.process.signal(SIGKILL)
-        probe.process.wait()
+        await probe.process.wait()
         #expect(throws: MonitoringError.processGone(pid: probe.pid)) { try sampler.sample() }
     }
 
@@ -45,9 +45,9 @@ struct ProcessGoneTests {
         arguments: [false, true]
     )
     func zombie(parsingStat: Bool) async throws {
-        let program = try ProbeProgram.compile()
+        let program = try await ProbeProgram.compile()
         defer { program.remove() }
-        let probe = try Probe(program)
+        let probe = try await Probe(program)
         let sampler = try ProcessSampler(
             pid: probe.pid,
             selection: .all,
@@ -62,11 +62,11 @@ struct ProcessGoneTests {
         }
         try #require(state == "Z")
         #expect(throws: MonitoringError.processGone(pid: probe.pid)) { try sampler.sample() }
-        probe.process.wait()
+        await probe.process.wait()
     }
 
     @Test("a pid that never existed throws processGone, and the message names the pid")
-    func neverExisted() throws {
+    func neverExisted() async throws {
         let pid = Int32.max
         #expect(throws: MonitoringError.processGone(pid: pid)) { try ProcessSampler(pid: pid) }
         #expect(MonitoringError.processGone(pid: pid).description.contains("\(pid)"))

@@ -10,9 +10,9 @@ import Testing
 struct ProcessSamplerAccuracyTests {
     @Test("a busy child's CPU% over 1 s matches the CPU time it measured itself, within 10 %, and is ≥ 50 %")
     func busyChildCPU() async throws {
-        let program = try ProbeProgram.compile()
+        let program = try await ProbeProgram.compile()
         defer { program.remove() }
-        let probe = try Probe(program)
+        let probe = try await Probe(program)
         // Two spinning threads (reniced when the test may) keep the child above 50 % of a core even
         // on a loaded 2-core machine; the accuracy check itself holds under any load.
         try probe.command("spin 2")
@@ -36,9 +36,9 @@ struct ProcessSamplerAccuracyTests {
 
     @Test("an idle child reads under 5 % CPU, from the first sample on")
     func idleChildCPU() async throws {
-        let program = try ProbeProgram.compile()
+        let program = try await ProbeProgram.compile()
         defer { program.remove() }
-        let probe = try Probe(program)
+        let probe = try await Probe(program)
         let sampler = try ProcessSampler(pid: probe.pid)
         try await Task.sleep(for: .seconds(1))
         let sample = try sampler.sample()
@@ -48,10 +48,10 @@ struct ProcessSamplerAccuracyTests {
     }
 
     @Test("a child holding 200 MiB of touched memory reads memory_bytes within 10 % and a consistent memory_percent")
-    func memory() throws {
-        let program = try ProbeProgram.compile()
+    func memory() async throws {
+        let program = try await ProbeProgram.compile()
         defer { program.remove() }
-        let probe = try Probe(program)
+        let probe = try await Probe(program)
         try probe.command("alloc 200")
         let sample = try ProcessSampler(pid: probe.pid).sample()
 
@@ -73,12 +73,12 @@ struct ProcessSamplerAccuracyTests {
     }
 
     @Test("a child that writes and fsyncs 16 MiB shows disk_write_bytes ≥ 16 MiB")
-    func diskWrites() throws {
-        let program = try ProbeProgram.compile()
+    func diskWrites() async throws {
+        let program = try await ProbeProgram.compile()
         defer { program.remove() }
         let directory = try ProcFixture.diskBackedDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let probe = try Probe(program)
+        let probe = try await Probe(program)
         let sampler = try ProcessSampler(pid: probe.pid)
         let before = try #require(try sampler.sample().diskWriteBytes)
         try probe.command("write \(directory.appendingPathComponent("data").path) 16")
@@ -92,10 +92,10 @@ struct ProcessSamplerAccuracyTests {
         "4 extra threads and 20 extra open files read exactly that above the baseline",
         arguments: [(false, false), (true, false), (false, true)]
     )
-    func threadsAndFiles(countingEntries: Bool, parsingStat: Bool) throws {
-        let program = try ProbeProgram.compile()
+    func threadsAndFiles(countingEntries: Bool, parsingStat: Bool) async throws {
+        let program = try await ProbeProgram.compile()
         defer { program.remove() }
-        let probe = try Probe(program)
+        let probe = try await Probe(program)
         let sampler = try ProcessSampler(
             pid: probe.pid,
             selection: .all,
@@ -121,10 +121,10 @@ struct ProcessSamplerAccuracyTests {
 
     @Test("uptime_seconds tracks the child's age within 1 s")
     func uptime() async throws {
-        let program = try ProbeProgram.compile()
+        let program = try await ProbeProgram.compile()
         defer { program.remove() }
         let spawned = ContinuousClock.now
-        let probe = try Probe(program)
+        let probe = try await Probe(program)
         let sampler = try ProcessSampler(pid: probe.pid)
         let viaStat = try ProcessSampler(pid: probe.pid, selection: .all, countsFDEntries: false, parsesStat: true)
         for wait in [Duration.milliseconds(300), .milliseconds(1500), .milliseconds(1000)] {

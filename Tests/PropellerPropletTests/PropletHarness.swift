@@ -43,7 +43,7 @@ final class ScriptedReadings: Sendable {
     var pids: [Int32] { state.withLock { $0.pids } }
 
     /// A factory of readers that return the scripted readings, filtered by the profile.
-    var factory: ProcessReaderFactory {
+    var factory: ProcessSamplerFactory {
         { pid, profile in
             self.state.withLock { $0.pids.append(pid) }
             return ScriptedReader(readings: self, profile: profile)
@@ -60,7 +60,7 @@ final class ScriptedReadings: Sendable {
 
 private struct ScriptedProcessGone: Error {}
 
-private final class ScriptedReader: ProcessReading {
+private final class ScriptedReader: ProcessSampling {
     let readings: ScriptedReadings
     let profile: MonitoringProfile
     var lastCPUSeconds = 0.0
@@ -144,7 +144,7 @@ struct PropletHarness {
             pubSub: pubSub,
             logger: Logger(label: "proplet-test"),
             clock: clock,
-            makeReader: readings.factory
+            makeSampler: readings.factory
         )
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import PropellerCore
+import PropellerLauncher
 import PropellerMQTT
 import PropellerTestSupport
 import Testing
@@ -79,7 +80,10 @@ struct PropletLimitsTests {
                 let gaps = zip(times.dropFirst(), times).map { Double($0 - $1) / 1e6 }
                 let sampledSeconds = Double(until - (times.first ?? until)) / 1e6
                 #expect(times.count >= 3, "canary samples \(times.count) over \(sampledSeconds) s")
-                #expect(Double(times.count) >= sampledSeconds - 1.5, "canary samples \(times.count) over \(sampledSeconds) s")
+                #expect(
+                    Double(times.count) >= sampledSeconds - 1.5,
+                    "canary samples \(times.count) over \(sampledSeconds) s"
+                )
                 #expect((gaps.max() ?? 99) < 2.5, "canary sample gaps \(gaps)")
                 #expect(proplet.process.isRunning)
             }
@@ -95,7 +99,7 @@ struct PropletLimitsTests {
                 case .wasmkit:
                     #expect(registration.metadata.wasmRuntime == "wasmkit 0.4.2")
                 case .wasmtime:
-                    #expect(registration.metadata.wasmRuntime == "wasmtime \(try wasmtimeVersion())")
+                    #expect(registration.metadata.wasmRuntime == "wasmtime \(try await wasmtimeVersion())")
                 }
             }
         }
@@ -145,13 +149,13 @@ struct PropletLimitsTests {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let log = directory.appendingPathComponent("proplet.log")
-        let process = try SpawnedProcess(
+        let process = try await ProcessLauncher.launch(
             "/usr/bin/env",
             arguments: settings + [
                 "PROPLET_STATE_DIR=\(directory.path)", "PROPELLER_MQTT_URL=mqtt://127.0.0.1:1",
                 BinaryLocator.path(of: "propeller"), "proplet",
             ],
-            outputFile: log.path
+            output: .file(log.path)
         )
         let status = await process.waitForExit(timeout: .seconds(30))
         #expect(status != nil && status != 0)
@@ -202,15 +206,8 @@ struct PropletLimitsTests {
     }
 
     /// `49.0.3` from `wasmtime --version`.
-    private func wasmtimeVersion() throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: BinaryLocator.wasmtime)
-        process.arguments = ["--version"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        process.waitUntilExit()
-        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    private func wasmtimeVersion() async throws -> String {
+        let text = try await ProcessLauncher.run(BinaryLocator.wasmtime, arguments: ["--version"]).standardOutput
         return String(try #require(text.split(separator: " ").dropFirst().first))
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import PropellerCore
+import PropellerLauncher
 import PropellerMQTT
 import PropellerTestSupport
 import Testing
@@ -7,7 +8,7 @@ import Testing
 /// A real `propeller proplet` process connected to a real broker, with a probe that sees every message
 /// of its domain and channel, for integration tests.
 struct PropletProcess {
-    let process: SpawnedProcess
+    let process: LaunchedProcess
     let propletID: String
     let topics: Topics
     let probe: MQTTProbe
@@ -152,11 +153,11 @@ func withProplet<T>(
     let topics = Topics(domainID: settings["PROPELLER_DOMAIN_ID"]!, channelID: settings["PROPELLER_CHANNEL_ID"]!)
     let probe = try await MQTTProbe.start(url: broker.url, filter: topics.base + "#")
     let logPath = state.appendingPathComponent("proplet-\(suffix).log").path
-    let process = try SpawnedProcess(
+    let process = try await ProcessLauncher.launch(
         "/usr/bin/env",
         arguments: settings.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
             + [BinaryLocator.path(of: "propeller"), "proplet"],
-        outputFile: logPath
+        output: .file(logPath)
     )
     do {
         let registrations = try await probe.waitUntil(timeout: .seconds(30), "the proplet's registration") { messages in

@@ -1,5 +1,6 @@
 import Foundation
 import PropellerCore
+import PropellerLauncher
 import PropellerMQTT
 import PropellerTestSupport
 import Testing
@@ -316,10 +317,10 @@ struct PropletProcessTests {
     func badConfiguration() async throws {
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("proplet-bad-\(UUID().uuidString).log")
         defer { try? FileManager.default.removeItem(at: log) }
-        let process = try SpawnedProcess(
+        let process = try await ProcessLauncher.launch(
             "/usr/bin/env",
             arguments: ["PROPLET_METRICS_INTERVAL=fast", BinaryLocator.path(of: "propeller"), "proplet"],
-            outputFile: log.path
+            output: .file(log.path)
         )
         let status = await process.waitForExit(timeout: .seconds(30))
         #expect(status != nil && status != 0)

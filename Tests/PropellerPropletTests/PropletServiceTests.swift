@@ -8,7 +8,7 @@ import Testing
 
 @Suite("Proplet service on an in-memory bus with a fake runner")
 struct PropletServiceTests {
-    @Test("registers with its metadata and sends a heartbeat at once and every liveness interval")
+    @Test("registers with its metadata and sends a heartbeat at once and every liveliness interval")
     func registersAndHeartbeats() async throws {
         let harness = try PropletHarness()
         try await harness.withService { _ in

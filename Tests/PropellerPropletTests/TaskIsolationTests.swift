@@ -1,5 +1,6 @@
 import Foundation
 import PropellerCore
+import PropellerLauncher
 import PropellerMQTT
 import PropellerTestSupport
 import Testing
@@ -17,7 +18,7 @@ struct TaskIsolationTests {
         let id: String
         let topics = Topics(domainID: "iso", channelID: "iso")
         let state: URL
-        let process: SpawnedProcess
+        let process: LaunchedProcess
         let probe: MQTTProbe
 
         static func start(_ broker: MosquittoBroker, environment: [String: String]) async throws -> Proplet {
@@ -31,11 +32,11 @@ struct TaskIsolationTests {
             settings.merge(environment) { _, new in new }
             let id = "iso-\(UUID().uuidString.prefix(8).lowercased())"
             settings["PROPLET_ID"] = id
-            let process = try SpawnedProcess(
+            let process = try await ProcessLauncher.launch(
                 "/usr/bin/env",
                 arguments: settings.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
                     + [BinaryLocator.path(of: "propeller"), "proplet"],
-                outputFile: state.appendingPathComponent("proplet.log").path
+                output: .file(state.appendingPathComponent("proplet.log").path)
             )
             let proplet = Proplet(id: id, state: state, process: process, probe: probe)
             let created = proplet.topic(.propletCreate)
@@ -43,7 +44,7 @@ struct TaskIsolationTests {
             return proplet
         }
 
-        init(id: String, state: URL, process: SpawnedProcess, probe: MQTTProbe) {
+        init(id: String, state: URL, process: LaunchedProcess, probe: MQTTProbe) {
             self.id = id
             self.state = state
             self.process = process

@@ -19,7 +19,7 @@ struct TaskMonitorTests {
             pid: 4242,
             spawnedAt: spawnedAt,
             totalMemoryBytes: 1 << 30,
-            makeReader: readings.factory
+            makeSampler: readings.factory
         )
     }
 

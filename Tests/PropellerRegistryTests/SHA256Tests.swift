@@ -1,4 +1,5 @@
 import Foundation
+import PropellerLauncher
 import Testing
 
 @testable import PropellerRegistry
@@ -37,19 +38,14 @@ struct SHA256Tests {
     }
 
     @Test("agrees with sha256sum on lengths around the padding boundaries", arguments: [55, 56, 57, 119, 120, 4097])
-    func agreesWithCoreutils(length: Int) throws {
+    func agreesWithCoreutils(length: Int) async throws {
         let bytes = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ 17) }
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("sha-\(UUID().uuidString)")
         try Data(bytes).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
-        process.arguments = [file.path]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let result = try await ProcessLauncher.run("/usr/bin/sha256sum", arguments: [file.path])
+        #expect(result.status == 0)
+        let output = result.standardOutput
         #expect(String(output.prefix(64)) == SHA256.hex(of: bytes))
         #expect(SHA256.ociDigest(of: bytes) == "sha256:" + output.prefix(64))
     }

@@ -1,4 +1,5 @@
 import Foundation
+import PropellerLauncher
 
 /// A C program compiled by a test with the system's `cc` into its own temporary directory.
 ///
@@ -12,7 +13,7 @@ public struct CProgram: Sendable {
     /// Compiles `source` (C11, `-O1 -pthread`, plus `flags`) into an executable called `name`.
     ///
     /// - Throws: `CProgramError` with the compiler's output when `cc` fails or is missing.
-    public static func compile(_ source: String, name: String, flags: [String] = []) throws -> CProgram {
+    public static func compile(_ source: String, name: String, flags: [String] = []) async throws -> CProgram {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("propeller-\(name)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -20,24 +21,19 @@ public struct CProgram: Sendable {
         let executable = directory.appendingPathComponent(name)
         try source.write(to: sourceFile, atomically: true, encoding: .utf8)
 
-        let compiler = Process()
-        compiler.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        compiler.arguments =
-            ["cc", "-std=gnu11", "-O1", "-pthread", "-o", executable.path, sourceFile.path] + flags
-        let output = Pipe()
-        compiler.standardOutput = output
-        compiler.standardError = output
+        let result: LaunchResult
         do {
-            try compiler.run()
+            result = try await ProcessLauncher.run(
+                "/usr/bin/env",
+                arguments: ["cc", "-std=gnu11", "-O1", "-pthread", "-o", executable.path, sourceFile.path] + flags
+            )
         } catch {
             try? FileManager.default.removeItem(at: directory)
             throw CProgramError(name: name, output: "cannot run cc: \(error)")
         }
-        let diagnostics = output.fileHandleForReading.readDataToEndOfFile()
-        compiler.waitUntilExit()
-        guard compiler.terminationStatus == 0 else {
+        guard result.status == 0 else {
             try? FileManager.default.removeItem(at: directory)
-            throw CProgramError(name: name, output: String(decoding: diagnostics, as: UTF8.self))
+            throw CProgramError(name: name, output: result.standardOutput + result.standardError)
         }
         return CProgram(path: executable.path, directory: directory)
     }

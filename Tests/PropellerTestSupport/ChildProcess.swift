@@ -1,24 +1,25 @@
 #if os(Linux)
 import Foundation
 import Glibc
+import PropellerLauncher
 
-/// A child process started with `posix_spawn`, driven over a line protocol on its stdin/stdout.
+/// A child process started by `ProcessLauncher`, driven over a line protocol on its stdin/stdout.
 ///
-/// Unlike Foundation's `Process`, nothing reaps the child behind the test's back: it stays a zombie
+/// Nothing reaps the child behind the test's back (`LaunchReaping.onRequest`): it stays a zombie
 /// after exiting until `wait()` is called, so tests can observe that state. Dropping the object
 /// kills (SIGKILL) and reaps a child that is still there. Ignores SIGPIPE in the test process so a
 /// write to a dead child fails with `EPIPE` instead of killing the test run.
 public final class ChildProcess {
     /// The child's process id.
     public let pid: Int32
+    private let process: LaunchedProcess
     private let input: Int32
     private let output: Int32
     private var pending: [UInt8] = []
-    private var reaped = false
 
     /// Starts `executable` with `arguments`; its stdin and stdout are pipes to this object and its
     /// stderr is the test's. The environment is empty.
-    public init(executable: String, arguments: [String] = []) throws {
+    public init(executable: String, arguments: [String] = []) async throws {
         _ = Glibc.signal(SIGPIPE, SIG_IGN)
         var toChild: [Int32] = [-1, -1]
         var fromChild: [Int32] = [-1, -1]
@@ -31,34 +32,34 @@ public final class ChildProcess {
         // Glibc's module does not export pipe2: mark close-on-exec right away, so children spawned
         // concurrently by other tests do not inherit these pipes.
         for fd in toChild + fromChild { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, toChild[0], 0)
-        posix_spawn_file_actions_adddup2(&actions, fromChild[1], 1)
-
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { for argument in argv { free(argument) } }
-        let environment: [UnsafeMutablePointer<CChar>?] = [nil]
-        var child: pid_t = 0
-        let status = posix_spawn(&child, executable, &actions, nil, argv, environment)
+        let launched: LaunchedProcess
+        do {
+            launched = try await ProcessLauncher.launch(
+                executable,
+                arguments: arguments,
+                environment: [:],
+                standardInput: toChild[0],
+                output: .descriptor(fromChild[1]),
+                error: .descriptor(2),
+                reaping: .onRequest
+            )
+        } catch {
+            for fd in toChild + fromChild { close(fd) }
+            throw error
+        }
         close(toChild[0])
         close(fromChild[1])
-        guard status == 0 else {
-            close(toChild[1])
-            close(fromChild[0])
-            throw ChildProcessError.spawn(errno: status)
-        }
-        pid = child
+        process = launched
+        pid = launched.processIdentifier
         input = toChild[1]
         output = fromChild[0]
     }
 
     deinit {
-        if !reaped {
-            kill(pid, SIGKILL)
-            var status: Int32 = 0
-            _ = waitpid(pid, &status, 0)
+        let process = process
+        if process.terminationStatus == nil {
+            process.send(SIGKILL)
+            Task { await process.waitForExit(timeout: nil) }
         }
         close(input)
         close(output)
@@ -109,25 +110,21 @@ public final class ChildProcess {
 
     /// Sends a signal to the child.
     public func signal(_ number: Int32) {
-        kill(pid, number)
+        process.send(number)
     }
 
-    /// Waits for the child to exit and reaps it; returns the raw wait status (nil when someone else
-    /// reaped it already).
+    /// Waits for the child to exit and reaps it; returns its exit status (128 + signal for a signal),
+    /// or nil when it was reaped already.
     @discardableResult
-    public func wait() -> Int32? {
-        guard !reaped else { return nil }
-        var status: Int32 = 0
-        var result: pid_t
-        repeat { result = waitpid(pid, &status, 0) } while result < 0 && errno == EINTR
-        reaped = true
-        return result == pid ? status : nil
+    public func wait() async -> Int32? {
+        guard process.terminationStatus == nil else { return nil }
+        return await process.waitForExit(timeout: nil)
     }
 }
 
 /// A failure driving a `ChildProcess`.
 public enum ChildProcessError: Error, CustomStringConvertible {
-    /// `posix_spawn` or `pipe2` failed.
+    /// `pipe` failed.
     case spawn(errno: Int32)
     /// The child closed its end of a pipe (it exited).
     case closed(pid: Int32)

@@ -83,7 +83,7 @@ private func withPythonServer<T>(
             hostPort: "127.0.0.1:\(port)",
             logFile: directory.appendingPathComponent("server-\(port).log")
         )
-        let process = try LoopbackServerProcess.start(
+        let process = try await LoopbackServerProcess.start(
             executable: python,
             arguments: ["-u", script.path, String(port)] + arguments,
             output: server.logFile
@@ -91,14 +91,14 @@ private func withPythonServer<T>(
         if await LoopbackServerProcess.waitForHTTP("\(server.baseURL)/__ready", process: process) {
             do {
                 let result = try await body(server)
-                process.stop()
+                await process.stop()
                 return result
             } catch {
-                process.stop()
+                await process.stop()
                 throw error
             }
         }
-        process.stop()
+        await process.stop()
     }
     throw TestServerError(description: "the loopback Python HTTP server did not start (\(python))")
 }

@@ -1,4 +1,5 @@
 import Foundation
+import PropellerLauncher
 
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -7,30 +8,27 @@ import FoundationNetworking
 /// A test server child process (registry, Python helper) whose stdout and stderr go to a file; `stop()`
 /// terminates it and waits, so no server outlives its test.
 public final class LoopbackServerProcess: Sendable {
-    private let process: Process
+    private let process: LaunchedProcess
 
-    private init(process: Process) {
+    private init(process: LaunchedProcess) {
         self.process = process
     }
 
     /// Starts `executable` with `arguments`, output appended to `output`.
-    public static func start(executable: String, arguments: [String], output: URL) throws -> LoopbackServerProcess {
-        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: output)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.standardOutput = handle
-        process.standardError = handle
-        process.standardInput = FileHandle.nullDevice
+    public static func start(
+        executable: String,
+        arguments: [String],
+        output: URL
+    ) async throws
+        -> LoopbackServerProcess
+    {
         do {
-            try process.run()
+            return LoopbackServerProcess(
+                process: try await ProcessLauncher.launch(executable, arguments: arguments, output: .file(output.path))
+            )
         } catch {
-            try? handle.close()
             throw TestServerError(description: "cannot start \(executable): \(error)")
         }
-        try? handle.close()
-        return LoopbackServerProcess(process: process)
     }
 
     /// Whether the process is still running.
@@ -40,12 +38,8 @@ public final class LoopbackServerProcess: Sendable {
     public var pid: Int32 { process.processIdentifier }
 
     /// Sends SIGTERM (SIGKILL after 5 s) and waits for the exit.
-    public func stop() {
-        guard process.isRunning else { return }
-        process.terminate()
-        for _ in 0..<500 where process.isRunning { usleep(10_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+    public func stop() async {
+        await process.terminate(grace: .seconds(5))
     }
 }
 

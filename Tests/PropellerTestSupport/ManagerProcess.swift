@@ -1,18 +1,19 @@
 import Foundation
+import PropellerLauncher
 
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
 
 /// A `propeller manager` child process on a free loopback port, for integration tests.
-public final class ManagerProcess: @unchecked Sendable {
+public final class ManagerProcess: Sendable {
     /// `http://127.0.0.1:PORT`.
     public let baseURL: URL
     /// Combined stdout and stderr of the manager (its log).
     public let logFile: URL
-    private let process: Process
+    private let process: LaunchedProcess
 
-    private init(baseURL: URL, logFile: URL, process: Process) {
+    private init(baseURL: URL, logFile: URL, process: LaunchedProcess) {
         self.baseURL = baseURL
         self.logFile = logFile
         self.process = process
@@ -30,28 +31,24 @@ public final class ManagerProcess: @unchecked Sendable {
             .appendingPathComponent("propeller-manager-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let logFile = directory.appendingPathComponent("manager.log")
-        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
-        let log = try FileHandle(forWritingTo: logFile)
-        defer { try? log.close() }
-
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: BinaryLocator.path(of: "propeller"))
-        process.arguments = ["manager"]
-        var env = ProcessInfo.processInfo.environment
+        var env = ProcessLauncher.inheritedEnvironment()
         env["MANAGER_HTTP_PORT"] = "0"
         env["MANAGER_DB_PATH"] = directory.appendingPathComponent("propeller.db").path
         for (key, value) in environment { env[key] = value }
-        process.environment = env
-        process.currentDirectoryURL = directory
-        process.standardOutput = log
-        process.standardError = log
-        try process.run()
+        let process = try await ProcessLauncher.launch(
+            BinaryLocator.path(of: "propeller"),
+            arguments: ["manager"],
+            environment: env,
+            workingDirectory: directory.path,
+            output: .file(logFile.path)
+        )
 
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             guard process.isRunning else {
                 let text = (try? String(contentsOf: logFile, encoding: .utf8)) ?? ""
-                throw ManagerProcessError.exited(status: process.terminationStatus, log: text)
+                let status = await process.waitForExit() ?? -1
+                throw ManagerProcessError.exited(status: status, log: text)
             }
             if let port = listeningPort(in: logFile) {
                 let manager = ManagerProcess(
@@ -66,8 +63,7 @@ public final class ManagerProcess: @unchecked Sendable {
             }
             try await Task.sleep(for: .milliseconds(50))
         }
-        process.terminate()
-        process.waitUntilExit()
+        await process.terminate()
         let text = (try? String(contentsOf: logFile, encoding: .utf8)) ?? ""
         throw ManagerProcessError.timedOut(log: text)
     }
@@ -75,18 +71,12 @@ public final class ManagerProcess: @unchecked Sendable {
     /// Sends SIGTERM and waits for a graceful exit (SIGKILL after `timeout`). Returns the exit status.
     @discardableResult
     public func stop(timeout: Duration = .seconds(15)) async -> Int32 {
-        guard process.isRunning else { return process.terminationStatus }
-        kill(process.processIdentifier, SIGTERM)
-        let deadline = ContinuousClock.now + timeout
-        while process.isRunning && ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            return -1
-        }
-        return process.terminationStatus
+        if let status = process.terminationStatus { return status }
+        process.send(SIGTERM)
+        if let status = await process.waitForExit(timeout: timeout) { return status }
+        process.send(SIGKILL)
+        await process.waitForExit(timeout: nil)
+        return -1
     }
 
     /// The manager's log so far.

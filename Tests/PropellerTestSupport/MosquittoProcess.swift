@@ -1,4 +1,5 @@
 import Foundation
+import PropellerLauncher
 import Synchronization
 
 /// The `mosquitto` child process behind a `MosquittoBroker`: started in the foreground, stopped with
@@ -6,7 +7,7 @@ import Synchronization
 final class MosquittoProcess: Sendable {
     let port: Int
     let directory: URL
-    private let running = Mutex<SpawnedProcess?>(nil)
+    private let running = Mutex<LaunchedProcess?>(nil)
 
     init(port: Int, directory: URL) {
         self.port = port
@@ -16,10 +17,10 @@ final class MosquittoProcess: Sendable {
     /// Starts `mosquitto -c mosquitto.conf` and waits (up to 10 s) until it accepts TCP connections.
     func start() async throws {
         if running.withLock({ $0?.isRunning ?? false }) { return }
-        let process = try SpawnedProcess(
+        let process = try await ProcessLauncher.launch(
             "/usr/sbin/mosquitto",
             arguments: ["-c", directory.appendingPathComponent("mosquitto.conf").path],
-            outputFile: directory.appendingPathComponent("mosquitto.stderr").path
+            output: .file(directory.appendingPathComponent("mosquitto.stderr").path)
         )
         running.withLock { $0 = process }
 
@@ -35,7 +36,7 @@ final class MosquittoProcess: Sendable {
 
     /// Stops the broker: SIGTERM, then SIGKILL if it has not exited within 5 s. Always reaps it.
     func stop() async {
-        let process = running.withLock { value -> SpawnedProcess? in
+        let process = running.withLock { value -> LaunchedProcess? in
             defer { value = nil }
             return value
         }
@@ -44,7 +45,7 @@ final class MosquittoProcess: Sendable {
 
     /// Sends `signal` (e.g. SIGKILL) to the broker, waits for it to exit and reaps it.
     func kill(signal: Int32) async {
-        let process = running.withLock { value -> SpawnedProcess? in
+        let process = running.withLock { value -> LaunchedProcess? in
             defer { value = nil }
             return value
         }
@@ -67,7 +68,7 @@ final class MosquittoProcess: Sendable {
 
     /// Runs a short command-line tool to completion and returns its exit status.
     static func runTool(_ path: String, arguments: [String]) async throws -> Int32 {
-        let process = try SpawnedProcess(path, arguments: arguments)
+        let process = try await ProcessLauncher.launch(path, arguments: arguments)
         guard let status = await process.waitForExit(timeout: .seconds(30)) else {
             await process.terminate()
             return -1

@@ -2,6 +2,7 @@ import Foundation
 
 #if canImport(Glibc)
 import Glibc
+import PropellerLauncher
 #endif
 
 /// The PostgreSQL server binaries on this machine and how to run them (test support).
@@ -104,7 +105,7 @@ public struct PostgresInstallation: Sendable {
         let output = FileManager.default.temporaryDirectory
             .appendingPathComponent("propeller-postgres-tool-\(UUID().uuidString).log")
         defer { try? FileManager.default.removeItem(at: output) }
-        let process = try SpawnedProcess(executable, arguments: arguments, outputFile: output.path)
+        let process = try await ProcessLauncher.launch(executable, arguments: arguments, output: .file(output.path))
         let status = await process.waitForExit(timeout: .seconds(120))
         if status == nil { await process.terminate() }
         let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""

@@ -3,6 +3,7 @@ import Synchronization
 
 #if canImport(Glibc)
 import Glibc
+import PropellerLauncher
 #endif
 
 /// The postmaster behind a `PostgresServer`: started in the foreground, stopped with a fast shutdown,
@@ -12,7 +13,7 @@ final class PostgresProcess: Sendable {
     let port: Int
     let directory: URL
     let options: PostgresOptions
-    private let running = Mutex<SpawnedProcess?>(nil)
+    private let running = Mutex<LaunchedProcess?>(nil)
 
     init(installation: PostgresInstallation, port: Int, directory: URL, options: PostgresOptions) {
         self.installation = installation
@@ -42,10 +43,10 @@ final class PostgresProcess: Sendable {
         var arguments = ["-D", directory.appendingPathComponent("data").path, "-p", "\(port)"]
         for (name, value) in settings.sorted(by: { $0.key < $1.key }) { arguments += ["-c", "\(name)=\(value)"] }
         let (executable, wrapped) = installation.command("postgres", arguments)
-        let process = try SpawnedProcess(
+        let process = try await ProcessLauncher.launch(
             executable,
             arguments: wrapped,
-            outputFile: directory.appendingPathComponent("postgres.log").path
+            output: .file(directory.appendingPathComponent("postgres.log").path)
         )
         running.withLock { $0 = process }
 
@@ -80,8 +81,8 @@ final class PostgresProcess: Sendable {
         await process.waitForExit(timeout: .seconds(30))
     }
 
-    private func take() -> SpawnedProcess? {
-        running.withLock { value -> SpawnedProcess? in
+    private func take() -> LaunchedProcess? {
+        running.withLock { value -> LaunchedProcess? in
             defer { value = nil }
             return value
         }

@@ -1,4 +1,5 @@
 import Foundation
+import PropellerLauncher
 
 /// A throwaway CA, a server certificate for 127.0.0.1 and a client certificate, made with the openssl
 /// command (Debian package openssl), for TLS tests of the broker and the manager.
@@ -57,7 +58,7 @@ public struct TestCertificates: Sendable {
             ],
         ]
         for step in steps {
-            let process = try SpawnedProcess(
+            let process = try await ProcessLauncher.launch(
                 "/bin/sh",
                 arguments: ["-c", "cd '\(directory.path)' && exec openssl \"$@\"", "openssl"] + step
             )

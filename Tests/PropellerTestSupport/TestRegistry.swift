@@ -77,7 +77,7 @@ public func withRegistry<T>(_ body: (TestRegistry) async throws -> T) async thro
         http:
           addr: \(registry.hostPort)
         """.write(to: config, atomically: true, encoding: .utf8)
-        let process = try LoopbackServerProcess.start(
+        let process = try await LoopbackServerProcess.start(
             executable: "/usr/bin/docker-registry",
             arguments: ["serve", config.path],
             output: registry.logFile
@@ -85,14 +85,14 @@ public func withRegistry<T>(_ body: (TestRegistry) async throws -> T) async thro
         if await LoopbackServerProcess.waitForHTTP("\(registry.baseURL)/v2/", process: process) {
             do {
                 let result = try await body(registry)
-                process.stop()
+                await process.stop()
                 return result
             } catch {
-                process.stop()
+                await process.stop()
                 throw error
             }
         }
-        process.stop()
+        await process.stop()
         lastLog = registry.log()
     }
     throw TestServerError(description: "docker-registry did not start; its log:\n\(lastLog)")

@@ -4,7 +4,7 @@ import Foundation
 /// `propeller broker-config`: writes a Mosquitto configuration, a hashed password file and an ACL
 /// that confine the manager and every proplet to their own topics (SPEC §7), plus one env file of
 /// credentials per identity, and prints where everything is and how to use it.
-struct BrokerConfigCommand: ParsableCommand {
+struct BrokerConfigCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "broker-config",
         abstract: "Write a Mosquitto configuration, password file and ACL for a manager and named proplets.",
@@ -66,9 +66,9 @@ struct BrokerConfigCommand: ParsableCommand {
     @Flag(help: "Overwrite files from an earlier run in the directory.")
     var force = false
 
-    func run() throws {
+    func run() async throws {
         let setup = try makeSetup()
-        try BrokerSetupWriter(setup: setup, force: force).write()
+        try await BrokerSetupWriter(setup: setup, force: force).write()
         print(summary(of: setup))
     }
 

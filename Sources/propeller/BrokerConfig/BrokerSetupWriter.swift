@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PropellerLauncher
 
 #if canImport(Glibc)
 import Glibc
@@ -11,7 +12,7 @@ struct BrokerSetupWriter {
     var setup: BrokerSetup
     var force: Bool
 
-    func write() throws {
+    func write() async throws {
         let manager = FileManager.default
         let directory = setup.directory
         try manager.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -22,7 +23,7 @@ struct BrokerSetupWriter {
         if !force, let existing = files.first(where: { manager.fileExists(atPath: $0.path) }) {
             throw ValidationError("\(existing.path) exists; pass --force to overwrite the files in \(directory.path)")
         }
-        let passwords = try hashPasswords()
+        let passwords = try await hashPasswords()
         if setup.persistence {
             try manager.createDirectory(at: setup.dataDirectory, withIntermediateDirectories: true)
             chmod(setup.dataDirectory.path, 0o700)
@@ -70,24 +71,16 @@ struct BrokerSetupWriter {
 
     /// Hashes the plain `user:password` lines with `mosquitto_passwd -U` in a private temporary file
     /// inside the output directory and returns the hashed text.
-    private func hashPasswords() throws -> String {
+    private func hashPasswords() async throws -> String {
         let tool = try Self.mosquittoPasswd()
         let scratch = setup.directory.appendingPathComponent(".passwords-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(at: scratch) }
         try writePrivate(setup.plainPasswordText, to: scratch)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = ["-U", scratch.path]
-        process.standardInput = FileHandle.nullDevice
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = errors
-        try process.run()
-        let output = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            let message = String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            throw ValidationError("\(tool) -U failed (status \(process.terminationStatus)): \(message)")
+        let result = try await ProcessLauncher.run(tool, arguments: ["-U", scratch.path], timeout: .seconds(60))
+        guard result.status == 0 else {
+            let message = (result.standardError + result.standardOutput)
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            throw ValidationError("\(tool) -U failed (status \(result.status)): \(message)")
         }
         let hashed = try String(contentsOf: scratch, encoding: .utf8)
         let lines = hashed.split(separator: "\n")

@@ -1,5 +1,6 @@
 import PropellerCore
 import PropellerManager
+import PropellerMonitoring
 import Testing
 
 @Suite("Store: aggregates (every store)")
@@ -81,29 +82,48 @@ struct StoreAggregateTests {
                 ranges.append(TimeRange(from: sorted[sorted.count / 2]))
                 ranges.append(TimeRange(to: sorted[sorted.count / 2]))
                 for range in ranges {
-                    let expected = Self.naive(samples, in: range)
                     let actual = try await store.taskAggregate(taskID: task, range: range)
-                    guard let expected else {
-                        #expect(actual == nil, "\(task) \(range)")
-                        continue
-                    }
-                    let got = try #require(actual, "\(task) \(range)")
-                    #expect(got.sampleCount == expected.sampleCount)
-                    #expect(
-                        Self.close(got.avgCPUUsage, expected.avgCPUUsage),
-                        "avg cpu \(got.avgCPUUsage) vs \(expected.avgCPUUsage)"
-                    )
-                    #expect(Self.close(got.avgMemoryUsage, expected.avgMemoryUsage))
-                    #expect(got.maxCPUUsage == expected.maxCPUUsage)
-                    #expect(got.maxMemoryUsage == expected.maxMemoryUsage)
-                    #expect(got.totalDiskRead == expected.totalDiskRead)
-                    #expect(got.totalDiskWrite == expected.totalDiskWrite)
-                    #expect(got.p50CPUUsage == expected.p50CPUUsage)
-                    #expect(got.p95CPUUsage == expected.p95CPUUsage)
-                    #expect(got.p95MemoryUsage == expected.p95MemoryUsage)
+                    // The store's SQL against the test's own recomputation and against the one definition
+                    // in code (PropellerMonitoring's `SampleStatistics`): all three agree.
+                    Self.expectAgreement(actual, Self.naive(samples, in: range), "naive, \(task) \(range)")
+                    Self.expectAgreement(actual, Self.definition(samples, in: range), "definition, \(task) \(range)")
                 }
             }
         }
+    }
+
+    /// `SampleStatistics.aggregate` over the samples in `range`, in time order.
+    static func definition(_ samples: [TaskSample], in range: TimeRange) -> AggregatedMetrics? {
+        let lower = range.from ?? Timestamp(microsecondsSinceEpoch: .min)
+        let upper = range.to ?? Timestamp(microsecondsSinceEpoch: .max)
+        return SampleStatistics.aggregate(
+            samples.filter { lower <= $0.timestamp && $0.timestamp <= upper }.sorted { $0.timestamp < $1.timestamp }
+        )
+    }
+
+    /// Every field equal (averages to 1e-9 relative).
+    static func expectAgreement(_ actual: AggregatedMetrics?, _ expected: AggregatedMetrics?, _ context: String) {
+        guard let expected else {
+            #expect(actual == nil, "\(context)")
+            return
+        }
+        guard let got = actual else {
+            Issue.record("no aggregate: \(context)")
+            return
+        }
+        #expect(got.sampleCount == expected.sampleCount, "\(context)")
+        #expect(
+            close(got.avgCPUUsage, expected.avgCPUUsage),
+            "avg cpu \(got.avgCPUUsage) vs \(expected.avgCPUUsage): \(context)"
+        )
+        #expect(close(got.avgMemoryUsage, expected.avgMemoryUsage), "\(context)")
+        #expect(got.maxCPUUsage == expected.maxCPUUsage, "\(context)")
+        #expect(got.maxMemoryUsage == expected.maxMemoryUsage, "\(context)")
+        #expect(got.totalDiskRead == expected.totalDiskRead, "\(context)")
+        #expect(got.totalDiskWrite == expected.totalDiskWrite, "\(context)")
+        #expect(got.p50CPUUsage == expected.p50CPUUsage, "\(context)")
+        #expect(got.p95CPUUsage == expected.p95CPUUsage, "\(context)")
+        #expect(got.p95MemoryUsage == expected.p95MemoryUsage, "\(context)")
     }
 
     @Test("percentiles are nearest-rank and totals are last minus first", arguments: StoreFactory.all)

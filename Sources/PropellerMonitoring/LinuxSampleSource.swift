@@ -21,7 +21,7 @@ import Glibc
 /// reaped every read fails with `ESRCH`, even if the pid is reused; a zombie has no memory map, so its
 /// `statm` reads all zeros. The CPU clock is read *before* `statm`: if `statm` still succeeds, the pid
 /// was not yet free when the clock was read, so the clock was this process's.
-struct LinuxProcessReader: ~Copyable {
+struct LinuxSampleSource: ~Copyable {
     let pid: Int32
     private let statFD: Int32
     private let statmFD: Int32
@@ -71,7 +71,7 @@ struct LinuxProcessReader: ~Copyable {
             throw error
         }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.bufferSize, alignment: 8)
-        var start = RawProcessReading()
+        var start = RawSample()
         do throws(MonitoringError) {
             let bytes = try Self.pread(files.stat, into: buffer, pid: pid, file: "stat")
             try Self.parseStat(bytes, pid: pid, into: &start)
@@ -96,7 +96,7 @@ struct LinuxProcessReader: ~Copyable {
         buffer.deallocate()
     }
 
-    /// The clock of `RawProcessReading.clockSeconds`: `CLOCK_BOOTTIME`, the clock `starttime` counts on.
+    /// The clock of `RawSample.clockSeconds`: `CLOCK_BOOTTIME`, the clock `starttime` counts on.
     @inline(__always)
     static func clockSeconds() -> Double { SystemConstants.bootClockSeconds() }
 
@@ -104,7 +104,7 @@ struct LinuxProcessReader: ~Copyable {
     /// selected, then `cpuSeconds` keeps its value). Throws
     /// `processGone` once the process has exited (including while it is a zombie: its figures are no
     /// longer its own).
-    func read(into reading: inout RawProcessReading, selection: MetricSelection) throws(MonitoringError) {
+    func read(into reading: inout RawSample, selection: MetricSelection) throws(MonitoringError) {
         if parsesStatPerSample {
             try readStat(into: &reading)
         } else {
@@ -154,7 +154,7 @@ struct LinuxProcessReader: ~Copyable {
 
     /// `statm`: size resident shared text lib data dt, in pages. A size of 0 means no memory map: the
     /// process has exited.
-    private func readStatm(into reading: inout RawProcessReading) throws(MonitoringError) {
+    private func readStatm(into reading: inout RawSample) throws(MonitoringError) {
         let bytes = try pread(statmFD, file: "statm")
         let (size, sizeEnd) = ProcText.integer(in: bytes, from: 0)
         let (resident, residentEnd) = ProcText.integer(in: bytes, from: sizeEnd)
@@ -165,14 +165,14 @@ struct LinuxProcessReader: ~Copyable {
 
     /// Fields of `stat` (1-based, after the command name): 3 state, 14 utime, 15 stime,
     /// 20 num_threads, 22 starttime, 24 rss.
-    private func readStat(into reading: inout RawProcessReading) throws(MonitoringError) {
+    private func readStat(into reading: inout RawSample) throws(MonitoringError) {
         try Self.parseStat(try pread(statFD, file: "stat"), pid: pid, into: &reading)
     }
 
     private static func parseStat(
         _ bytes: UnsafeRawBufferPointer,
         pid: Int32,
-        into reading: inout RawProcessReading
+        into reading: inout RawSample
     ) throws(MonitoringError) {
         let unexpected = MonitoringError.unreadable(path: "/proc/\(pid)/stat", errno: EINVAL)
         reading.clockSeconds = Self.clockSeconds()
@@ -205,7 +205,7 @@ struct LinuxProcessReader: ~Copyable {
         reading.cpuSeconds = Double(ticks) / SystemConstants.clockTicksPerSecond
     }
 
-    private func readIO(into reading: inout RawProcessReading) throws(MonitoringError) {
+    private func readIO(into reading: inout RawSample) throws(MonitoringError) {
         let bytes = try pread(ioFD, file: "io")
         guard let read = ProcText.field("read_bytes", in: bytes),
             let written = ProcText.field("write_bytes", in: bytes)
@@ -214,7 +214,7 @@ struct LinuxProcessReader: ~Copyable {
         reading.writeBytes = written
     }
 
-    private func readFDCount(into reading: inout RawProcessReading) throws(MonitoringError) {
+    private func readFDCount(into reading: inout RawSample) throws(MonitoringError) {
         if countsFDEntries || !SystemConstants.fdDirectorySizeIsCount {
             reading.fileDescriptorCount = try countFDEntries()
         } else {

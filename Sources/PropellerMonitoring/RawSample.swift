@@ -1,7 +1,7 @@
 /// The cumulative figures of one process at one instant, as read from the OS, before any delta.
 ///
 /// Fields the selection did not ask for keep their previous value (zero at first).
-struct RawProcessReading {
+struct RawSample {
     /// User + system CPU time of all threads, in seconds.
     var cpuSeconds: Double = 0
     /// Resident set size in bytes.

@@ -5,7 +5,7 @@ import Darwin
 ///
 /// CPU times and start time in `rusage_info_v4` are Mach absolute time units, converted with the
 /// timebase. There is no kept-open handle on macOS: a reused pid is indistinguishable here.
-struct DarwinProcessReader: ~Copyable {
+struct DarwinSampleSource: ~Copyable {
     let pid: Int32
 
     private static let nanosecondsPerTick: Double = {
@@ -21,7 +21,7 @@ struct DarwinProcessReader: ~Copyable {
     }
 
     /// Updates `reading` with the selected figures.
-    func read(into reading: inout RawProcessReading, selection: MetricSelection) throws(MonitoringError) {
+    func read(into reading: inout RawSample, selection: MetricSelection) throws(MonitoringError) {
         var usage = rusage_info_v4()
         let status = withUnsafeMutablePointer(to: &usage) { pointer in
             pointer.withMemoryRebound(to: rusage_info_t?.self, capacity: 1) { rebound in
@@ -65,7 +65,7 @@ struct DarwinProcessReader: ~Copyable {
         return Int64(Int(filled) / stride)
     }
 
-    /// The clock of `RawProcessReading.clockSeconds`: `mach_absolute_time`, the clock of the start time.
+    /// The clock of `RawSample.clockSeconds`: `mach_absolute_time`, the clock of the start time.
     static func clockSeconds() -> Double { seconds(mach_absolute_time()) }
 
     private static func seconds(_ ticks: UInt64) -> Double {

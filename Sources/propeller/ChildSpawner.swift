@@ -7,7 +7,7 @@ import Glibc
 
 /// Spawns service processes with a clean signal state.
 ///
-/// `Foundation.Process` passes on the signal mask of the calling thread, and Swift's concurrency threads
+/// Each child gets its own process group. `Foundation.Process` passes on the signal mask of the calling thread, and Swift's concurrency threads
 /// block signals: a broker started that way ignores SIGTERM. `posix_spawn` with an empty mask and default
 /// dispositions does not.
 enum ChildSpawner {
@@ -34,7 +34,13 @@ enum ChildSpawner {
         for number in [SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGCHLD] { sigaddset(&defaults, number) }
         posix_spawnattr_setsigmask(&attributes, &empty)
         posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        // Its own process group: Ctrl-C in the terminal reaches only `propeller dev`, which then stops the
+        // children one by one in order (proplet, manager, broker) instead of all of them at once.
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(
+            &attributes,
+            Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP)
+        )
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         let envp = environment.map { strdup($0) } + [nil]
         defer {

@@ -27,6 +27,18 @@ struct DevCommand: AsyncParsableCommand {
     var demo = false
     @Option(help: "The module of the demo task.")
     var demoModule = "Examples/demo.wat"
+    @Option(
+        help: "How many managers to run (on --http-port, --http-port + 1, …); more than one needs --storage postgres."
+    )
+    var managers = 1
+    @Option(help: "The managers' store: sqlite (one file in --data-dir) or postgres (shared; see --postgres-port).")
+    var storage = "sqlite"
+    @Option(help: "Port for the PostgreSQL server this command starts with --storage postgres.")
+    var postgresPort = 5432
+    @Option(
+        help: "Use this existing PostgreSQL (MANAGER_DATABASE_URL) instead of starting one; implies --storage postgres."
+    )
+    var databaseURL: String?
 
     func run() async throws {
         let stack = DevStack(dataDir: URL(fileURLWithPath: dataDir).standardizedFileURL)
@@ -34,7 +46,7 @@ struct DevCommand: AsyncParsableCommand {
         do {
             let brokerURL = try mqttURL ?? stack.startBroker(preferredPort: mqttPort)
             let managerURL = "http://127.0.0.1:\(httpPort)"
-            try stack.startManager(brokerURL: brokerURL, httpPort: httpPort)
+            let managerLines = try await startManagers(stack, brokerURL: brokerURL, signals: signals)
             try stack.startProplet(brokerURL: brokerURL)
             let client = try ManagerAPIClient(baseURL: managerURL)
             try await stack.waitForManager(client, signals: signals)
@@ -42,7 +54,7 @@ struct DevCommand: AsyncParsableCommand {
                 """
                 propeller dev is running
                   MQTT broker   \(brokerURL)\(mqttURL == nil ? "  (log: \(stack.logPath("mosquitto")))" : "")
-                  manager API   \(managerURL)  (log: \(stack.logPath("manager")))
+                \(managerLines)
                   proplet       log: \(stack.logPath("proplet"))
                   metrics       mosquitto_sub -h 127.0.0.1 -p \(URL(string: brokerURL)?.port ?? 1883) -t 'm/+/c/+/metrics/#' -v
                 Press Ctrl-C to stop.

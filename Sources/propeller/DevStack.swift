@@ -51,21 +51,36 @@ final class DevStack: Sendable {
         return "mqtt://127.0.0.1:\(port)"
     }
 
-    func startManager(brokerURL: String, httpPort: Int) throws {
+    /// Starts a manager named `name` (its log is `<name>.log`); `storage` replaces the SQLite settings
+    /// (`propeller dev --storage postgres` passes `MANAGER_STORAGE`/`MANAGER_DATABASE_URL`).
+    func startManager(
+        brokerURL: String,
+        httpPort: Int,
+        name: String = "manager",
+        storage: [String: String]? = nil
+    ) throws {
         try Self.requireFree(httpPort, option: "--http-port")
-        say("starting the manager on http://127.0.0.1:\(httpPort)…")
+        say("starting the \(name) on http://127.0.0.1:\(httpPort)…")
         try spawn(
-            "manager",
+            name,
             executable: Self.selfExecutable,
             arguments: ["manager"],
             environment: [
                 "PROPELLER_MQTT_URL": brokerURL,
                 "MANAGER_HTTP_HOST": "127.0.0.1",
                 "MANAGER_HTTP_PORT": String(httpPort),
-                "MANAGER_STORAGE": "sqlite",
-                "MANAGER_DB_PATH": dataDir.appendingPathComponent("propeller.db").path,
-            ]
+            ].merging(
+                storage ?? [
+                    "MANAGER_STORAGE": "sqlite",
+                    "MANAGER_DB_PATH": dataDir.appendingPathComponent("propeller.db").path,
+                ]
+            ) { _, new in new }
         )
+    }
+
+    /// Whether the child `name` is still running.
+    func isRunning(_ name: String) -> Bool {
+        children.withLock { $0.first { $0.name == name }?.child.isRunning ?? false }
     }
 
     func startProplet(brokerURL: String) throws {
@@ -106,7 +121,7 @@ final class DevStack: Sendable {
         }
     }
 
-    private func spawn(_ name: String, executable: String, arguments: [String], environment: [String: String]) throws {
+    func spawn(_ name: String, executable: String, arguments: [String], environment: [String: String]) throws {
         let log = open(logPath(name), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard log >= 0 else { throw CLIError(description: "cannot write \(logPath(name))") }
         defer { close(log) }

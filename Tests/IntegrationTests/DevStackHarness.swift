@@ -35,10 +35,11 @@ struct DevStack {
     }
 }
 
-/// Starts `propeller dev`, waits until the manager answers and a proplet is alive, runs the body, then
+/// Starts `propeller dev` (with extra `arguments`), waits until the manager answers and a proplet is alive, runs the body, then
 /// sends SIGINT and checks that the stack and every process it started are gone.
 func withDevStack<T>(
     demo: Bool = false,
+    arguments: [String] = [],
     _ body: (DevStack) async throws -> T
 ) async throws -> T {
     let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("propeller-dev-\(UUID().uuidString)")
@@ -49,7 +50,7 @@ func withDevStack<T>(
     process.executableURL = URL(fileURLWithPath: BinaryLocator.path(of: "propeller"))
     process.arguments =
         ["dev", "--http-port", String(httpPort), "--mqtt-port", String(mqttPort), "--data-dir", dataDir.path]
-        + (demo ? ["--demo"] : [])
+        + (demo ? ["--demo"] : []) + arguments
     process.currentDirectoryURL = repositoryRoot
     // The test registries listen on loopback, which proplets refuse for image_url by default.
     process.environment = ProcessInfo.processInfo.environment.merging(["PROPLET_REGISTRY_ALLOW_PRIVATE": "true"]) {

@@ -89,6 +89,29 @@ struct PostgresStoreTests {
         }
     }
 
+    @Test("samples go in as column arrays: quotes, backslashes, braces, NULLs and extreme numbers come back exact")
+    func columnArrayEdges() async throws {
+        try await withPostgresStore { store, _ in
+            let id = #"t "1" \ {a,b} NULL é"#
+            try await store.createTask(StoreFixtures.task(id))
+            var sparse = StoreFixtures.sample(id, at: 1)
+            sparse.propletID = #"p,"\"#
+            sparse.metrics = ProcessMetrics(cpuPercent: nil, memoryBytes: Int64.max, memoryPercent: 1e-300)
+            sparse.aggregated = nil
+            var extreme = StoreFixtures.sample(id, at: 2, value: 0.1 + 0.2)
+            extreme.metrics.diskReadBytes = Int64.min
+            let batch =
+                [sparse, extreme, StoreFixtures.sample(id, at: 2)]
+                + (3..<12_003).map {
+                    StoreFixtures.sample(id, at: Double($0))
+                }
+            #expect(try await store.insertTaskSamples(batch) == 12_002)
+            let stored = try await store.taskSamples(taskID: id, range: .all, order: .ascending, page: Page(limit: 2))
+            #expect(stored.total == 12_002)
+            #expect(stored.items == [sparse, extreme])
+        }
+    }
+
     @Test("sample writes during a PostgreSQL restart wait, then commit every sample exactly once")
     func writesSurviveRestart() async throws {
         try await withPostgresStore { store, server in

@@ -67,7 +67,8 @@ extension PostgresStore {
         }
     }
 
-    /// Inserts `rows` in one transaction (waiting out a lost database); returns how many were new.
+    /// Inserts `rows` atomically (one statement, or one transaction; waiting out a lost database);
+    /// returns how many were new.
     private func insert<Row: Sendable>(
         _ operation: String,
         table: String,
@@ -76,7 +77,9 @@ extension PostgresStore {
         bind: @escaping @Sendable (Row, inout PostgresColumnArrays) -> Void
     ) async throws -> Int {
         let logger = self.logger
-        return try await write(operation, retry: .untilCommitted) { connection in
+        // Up to one statement's worth of rows is one atomic INSERT: no BEGIN/COMMIT round trips (each costs
+        // a wake-up of the server and of this process, dear on a busy machine); more is one transaction.
+        let body: @Sendable (PostgresConnection) async throws -> Int = { connection in
             try await Self.insertRows(
                 connection,
                 table: table,
@@ -86,7 +89,13 @@ extension PostgresStore {
                 logger: logger
             )
         }
+        return rows.count <= Self.rowsPerStatement
+            ? try await statement(operation, retry: .untilCommitted, body)
+            : try await write(operation, retry: .untilCommitted, body)
     }
+
+    /// Most rows one sample INSERT carries.
+    static let rowsPerStatement = 10_000
 
     /// Inserts `rows` inside the caller's transaction with one `INSERT … SELECT * FROM unnest(…) ON
     /// CONFLICT DO NOTHING` per 10,000 rows (one array parameter per column, see
@@ -99,7 +108,7 @@ extension PostgresStore {
         bind: (Row, inout PostgresColumnArrays) -> Void,
         logger: Logger
     ) async throws -> Int {
-        let chunk = 10_000
+        let chunk = rowsPerStatement
         var inserted = 0
         var start = 0
         while start < rows.count {

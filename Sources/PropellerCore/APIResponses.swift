@@ -140,13 +140,20 @@ public struct APIError: Sendable, Hashable, Codable {
     public init(error: String) { self.error = error }
 }
 
-/// `GET /health`: `{status, version}`.
+/// `GET /health` and `GET /health/ready`: `{status, version, mqtt, storage}`.
 public struct HealthStatus: Sendable, Hashable, Codable {
+    /// `ok` when MQTT is connected and the store is writable, else `degraded`.
     public var status: String
     public var version: String
+    /// `connected` or `disconnected`.
+    public var mqtt: String
+    /// `ok`, or what failed.
+    public var storage: String
 
-    public init(status: String, version: String) {
+    public init(status: String, version: String, mqtt: String, storage: String) {
         self.status = status
         self.version = version
+        self.mqtt = mqtt
+        self.storage = storage
     }
 }

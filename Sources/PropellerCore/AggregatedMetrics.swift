@@ -80,15 +80,25 @@ public struct AggregatedMetrics: Sendable, Hashable, Codable {
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(avgCPUUsage, forKey: .avgCPUUsage)
-        try container.encode(maxCPUUsage, forKey: .maxCPUUsage)
-        try container.encode(avgMemoryUsage, forKey: .avgMemoryUsage)
+        try container.encode(avgCPUUsage.finiteForJSON, forKey: .avgCPUUsage)
+        try container.encode(maxCPUUsage.finiteForJSON, forKey: .maxCPUUsage)
+        try container.encode(avgMemoryUsage.finiteForJSON, forKey: .avgMemoryUsage)
         try container.encode(maxMemoryUsage, forKey: .maxMemoryUsage)
         try container.encode(totalDiskRead, forKey: .totalDiskRead)
         try container.encode(totalDiskWrite, forKey: .totalDiskWrite)
         try container.encode(sampleCount, forKey: .sampleCount)
-        try container.encodeIfPresent(p50CPUUsage, forKey: .p50CPUUsage)
-        try container.encodeIfPresent(p95CPUUsage, forKey: .p95CPUUsage)
-        try container.encodeIfPresent(p95MemoryUsage, forKey: .p95MemoryUsage)
+        try container.encodeIfPresent(p50CPUUsage?.finiteForJSON, forKey: .p50CPUUsage)
+        try container.encodeIfPresent(p95CPUUsage?.finiteForJSON, forKey: .p95CPUUsage)
+        try container.encodeIfPresent(p95MemoryUsage?.finiteForJSON, forKey: .p95MemoryUsage)
+    }
+}
+
+extension Double {
+    /// The value JSON can carry: infinities become the largest finite magnitude and NaN becomes 0, so
+    /// an extreme stored value can never make a response fail to encode.
+    public var finiteForJSON: Double {
+        if isFinite { return self }
+        if isNaN { return 0 }
+        return self > 0 ? .greatestFiniteMagnitude : -.greatestFiniteMagnitude
     }
 }

@@ -64,9 +64,9 @@ public struct ProcessMetrics: Sendable, Hashable, Codable {
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encodeIfPresent(cpuPercent, forKey: .cpuPercent)
+        try container.encodeIfPresent(cpuPercent?.finiteForJSON, forKey: .cpuPercent)
         try container.encodeIfPresent(memoryBytes, forKey: .memoryBytes)
-        try container.encodeIfPresent(memoryPercent, forKey: .memoryPercent)
+        try container.encodeIfPresent(memoryPercent?.finiteForJSON, forKey: .memoryPercent)
         try container.encodeIfPresent(diskReadBytes, forKey: .diskReadBytes)
         try container.encodeIfPresent(diskWriteBytes, forKey: .diskWriteBytes)
         try container.encodeIfPresent(uptimeSeconds, forKey: .uptimeSeconds)

@@ -53,6 +53,16 @@ public struct RunnerJob: Sendable, Hashable, Codable {
 }
 
 /// How a task run ended, as the runner reports it on stdout.
+///
+/// **The final-sample handshake** (every runtime's runner follows it, WasmKit's `propeller-wasm` and
+/// any Wasmtime runner alike): the runner's stdin is a pipe from the proplet that carries nothing. When
+/// the task's work has ended, the runner writes this outcome as one JSON line on stdout and then waits —
+/// without exiting, its threads and descriptors still open — until its stdin reaches end of file (the
+/// proplet closes it) or 10 s have passed, and only then exits. In between, the proplet reads the live
+/// process once more, so the final sample carries every metric the profile collects (threads and fds
+/// included) even for a task shorter than one interval. A runner that cannot follow it (it dies, or an
+/// external CLI runs as the task process without a wrapper) still works: its final sample then has
+/// the last periodic reading's threads and fds, or none.
 public struct RunnerOutcome: Sendable, Hashable, Codable {
     /// `completed` or `failed` (a stop is decided by the proplet, not the runner).
     public var state: TaskState

@@ -12,6 +12,8 @@ public struct TaskResult: Sendable, Hashable, Codable {
     public var finishedAt: Timestamp?
     /// The final sample and lifetime aggregate, or nil when the task was not monitored.
     public var finalMetrics: FinalMetrics?
+    /// The proplet's delivery sequence number (SPEC §2 "Delivery").
+    public var seq: UInt64?
 
     public init(
         taskID: String,
@@ -22,7 +24,8 @@ public struct TaskResult: Sendable, Hashable, Codable {
         exitCode: Int? = nil,
         startedAt: Timestamp? = nil,
         finishedAt: Timestamp? = nil,
-        finalMetrics: FinalMetrics? = nil
+        finalMetrics: FinalMetrics? = nil,
+        seq: UInt64? = nil
     ) {
         self.taskID = taskID
         self.propletID = propletID
@@ -33,6 +36,7 @@ public struct TaskResult: Sendable, Hashable, Codable {
         self.startedAt = startedAt
         self.finishedAt = finishedAt
         self.finalMetrics = finalMetrics
+        self.seq = seq
     }
 
     enum CodingKeys: String, CodingKey {
@@ -43,6 +47,7 @@ public struct TaskResult: Sendable, Hashable, Codable {
         case startedAt = "started_at"
         case finishedAt = "finished_at"
         case finalMetrics = "final_metrics"
+        case seq
     }
 
     public init(from decoder: any Decoder) throws {
@@ -63,6 +68,7 @@ public struct TaskResult: Sendable, Hashable, Codable {
         startedAt = try container.decodeIfPresent(Timestamp.self, forKey: .startedAt)
         finishedAt = try container.decodeIfPresent(Timestamp.self, forKey: .finishedAt)
         finalMetrics = try container.decodeIfPresent(FinalMetrics.self, forKey: .finalMetrics)
+        seq = try container.decodeSequenceNumberIfPresent(.seq)
     }
 
     /// Encodes every key, with explicit nulls, as SPEC §2 lists them.
@@ -77,5 +83,6 @@ public struct TaskResult: Sendable, Hashable, Codable {
         try container.encode(startedAt, forKey: .startedAt)
         try container.encode(finishedAt, forKey: .finishedAt)
         try container.encode(finalMetrics, forKey: .finalMetrics)
+        try container.encodeIfPresent(seq, forKey: .seq)
     }
 }

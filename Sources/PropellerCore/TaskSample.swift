@@ -6,25 +6,30 @@ public struct TaskSample: Sendable, Hashable, Codable {
     /// Present only when the profile retains history.
     public var aggregated: AggregatedMetrics?
     public var timestamp: Timestamp
+    /// The proplet's delivery sequence number (SPEC §2 "Delivery"); nil on `metrics/proplet` copies
+    /// from other implementations that do not number their messages.
+    public var seq: UInt64?
 
     public init(
         taskID: String,
         propletID: String,
         metrics: ProcessMetrics,
         aggregated: AggregatedMetrics?,
-        timestamp: Timestamp
+        timestamp: Timestamp,
+        seq: UInt64? = nil
     ) {
         self.taskID = taskID
         self.propletID = propletID
         self.metrics = metrics
         self.aggregated = aggregated
         self.timestamp = timestamp
+        self.seq = seq
     }
 
     enum CodingKeys: String, CodingKey {
         case taskID = "task_id"
         case propletID = "proplet_id"
-        case metrics, aggregated, timestamp
+        case metrics, aggregated, timestamp, seq
     }
 
     public init(from decoder: any Decoder) throws {
@@ -34,6 +39,7 @@ public struct TaskSample: Sendable, Hashable, Codable {
         metrics = try container.decode(ProcessMetrics.self, forKey: .metrics)
         aggregated = try container.decodeIfPresent(AggregatedMetrics.self, forKey: .aggregated)
         timestamp = try container.decode(Timestamp.self, forKey: .timestamp)
+        seq = try container.decodeSequenceNumberIfPresent(.seq)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -43,6 +49,7 @@ public struct TaskSample: Sendable, Hashable, Codable {
         try container.encode(metrics, forKey: .metrics)
         try container.encodeIfPresent(aggregated, forKey: .aggregated)
         try container.encode(timestamp, forKey: .timestamp)
+        try container.encodeIfPresent(seq, forKey: .seq)
     }
 }
 
@@ -61,6 +68,11 @@ public struct FinalMetrics: Sendable, Hashable, Codable {
 }
 
 extension KeyedDecodingContainer {
+    /// Decodes an optional sequence number: an integer from 0 to 2^63 − 1.
+    func decodeSequenceNumberIfPresent(_ key: Key) throws -> UInt64? {
+        try decodeNonNegativeIfPresent(key).map { UInt64($0) }
+    }
+
     /// Decodes an identifier: a non-empty string of at most 128 characters without MQTT wildcards.
     func decodeIdentifier(_ key: Key) throws -> String {
         let value = try decode(String.self, forKey: key)

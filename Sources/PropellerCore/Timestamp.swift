@@ -140,13 +140,21 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
         self.init(microsecondsSinceEpoch: epochSeconds * 1_000_000 + Int64(micros))
     }
 
+    /// Whether an RFC 3339 text is in UTC: it ends in `Z` (or `z`), or carries a zero offset.
+    public static func isUTC(_ text: some StringProtocol) -> Bool {
+        text.hasSuffix("Z") || text.hasSuffix("z") || text.hasSuffix("+00:00") || text.hasSuffix("-00:00")
+    }
+
+    /// Decodes an RFC 3339 timestamp **in UTC** (SPEC §2: timestamps on the wire are UTC); a local
+    /// offset such as `+02:00` is rejected with a message saying what is accepted.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         let text = try container.decode(String.self)
-        guard let parsed = Timestamp(rfc3339: text) else {
+        guard let parsed = Timestamp(rfc3339: text), Self.isUTC(text) else {
             throw DecodingError.dataCorruptedError(
                 in: container,
-                debugDescription: "expected an RFC 3339 timestamp like 2025-01-15T10:35:22.123456Z, got \"\(text)\""
+                debugDescription:
+                    "expected an RFC 3339 timestamp in UTC like 2025-01-15T10:35:22.123456Z, got \"\(text)\""
             )
         }
         self = parsed

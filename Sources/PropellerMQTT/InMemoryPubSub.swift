@@ -11,6 +11,7 @@ public final class InMemoryPubSub: PubSub {
     private let subscriptions = Mutex<[UInt64: Subscription]>([:])
     private let nextID = Mutex<UInt64>(0)
     private let published = Mutex<[PubSubMessage]>([])
+    private let listeners = Mutex<[AsyncStream<MQTTConnectionEvent>.Continuation]>([])
 
     public init() {}
 
@@ -34,6 +35,18 @@ public final class InMemoryPubSub: PubSub {
         }
         subscriptions.withLock { $0[id] = Subscription(filter: filter, continuation: continuation) }
         return stream
+    }
+
+    /// Connection changes announced with `announce(_:)`.
+    public func connectionEvents() -> AsyncStream<MQTTConnectionEvent> {
+        let (stream, continuation) = AsyncStream<MQTTConnectionEvent>.makeStream()
+        listeners.withLock { $0.append(continuation) }
+        return stream
+    }
+
+    /// Tells every `connectionEvents()` stream about a connection change (a simulated reconnect).
+    public func announce(_ event: MQTTConnectionEvent) {
+        for listener in listeners.withLock({ $0 }) { listener.yield(event) }
     }
 
     /// Every message published so far, in order.

@@ -34,9 +34,18 @@ public protocol PubSub: Sendable {
     /// on the returned stream until the stream is dropped or the client shuts down. Subscriptions are
     /// restored after every reconnect.
     func subscribe(_ filter: String, qos: QoS) async throws -> AsyncStream<PubSubMessage>
+
+    /// Connection changes from now on (services re-announce themselves after a reconnect). The
+    /// default is a stream that ends at once, for implementations that never reconnect.
+    func connectionEvents() -> AsyncStream<MQTTConnectionEvent>
 }
 
 extension PubSub {
+    /// A stream that ends at once: this implementation reports no connection changes.
+    public func connectionEvents() -> AsyncStream<MQTTConnectionEvent> {
+        AsyncStream { $0.finish() }
+    }
+
     /// Publishes a value encoded as JSON with `WireCoding`.
     public func publish(_ topic: String, json value: some Encodable, qos: QoS, retain: Bool = false) async throws {
         try await publish(topic, payload: Array(try WireCoding.encode(value)), qos: qos, retain: retain)

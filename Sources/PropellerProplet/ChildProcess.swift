@@ -7,6 +7,10 @@ import Glibc
 
 /// One task runner process, spawned with `posix_spawn` so its pid is known at once.
 ///
+/// The child's stdin is a pipe the proplet holds open: it carries nothing, and closing it (`release()`)
+/// is the runner protocol's go-ahead to exit after reporting (see `RunnerOutcome`). `waitForReport()`
+/// returns once the child has written its first complete stdout line (its outcome) or has exited.
+///
 /// A dedicated thread (never the cooperative pool) drains the child's stdout and stderr, waits for its
 /// exit with `waitid(…, WNOWAIT)`, and then reaps it with `wait4`, whose rusage gives the child's exact
 /// lifetime CPU time, I/O blocks and peak RSS for the final sample. Signals are sent only while the
@@ -57,10 +61,18 @@ package final class ChildProcess: Sendable {
         case taken
     }
 
+    private enum ReportState {
+        case waiting([CheckedContinuation<Bool, Never>])
+        case done(reported: Bool)
+    }
+
     /// The child's process id.
     package let pid: pid_t
     private let waitState = Mutex<WaitState>(.running(nil))
     private let reaped = Mutex<Bool>(false)
+    private let reportState = Mutex<ReportState>(.waiting([]))
+    /// The write end of the child's stdin; -1 once released.
+    private let stdinWriter: Mutex<Int32>
 
     /// Most stdout kept: the runner caps results at 1 MiB, and JSON escaping can grow it.
     package static let stdoutLimit = 16 << 20
@@ -91,8 +103,48 @@ package final class ChildProcess: Sendable {
         }
     }
 
-    private init(pid: pid_t) {
+    private init(pid: pid_t, stdinWriter: Int32) {
         self.pid = pid
+        self.stdinWriter = Mutex(stdinWriter)
+    }
+
+    deinit {
+        release()
+    }
+
+    /// Waits until the child has written its first complete line on stdout (true: the runner reported
+    /// its outcome and now waits for `release()`) or has exited without one (false).
+    package func waitForReport() async -> Bool {
+        await withCheckedContinuation { continuation in
+            let done: Bool? = reportState.withLock { state in
+                switch state {
+                case .waiting(var waiters):
+                    waiters.append(continuation)
+                    state = .waiting(waiters)
+                    return nil
+                case .done(let reported):
+                    return reported
+                }
+            }
+            if let done { continuation.resume(returning: done) }
+        }
+    }
+
+    /// Closes the child's stdin: the go-ahead for a runner that reported to exit. Idempotent.
+    package func release() {
+        stdinWriter.withLock { fd in
+            if fd >= 0 { close(fd) }
+            fd = -1
+        }
+    }
+
+    private func settleReport(_ reported: Bool) {
+        let waiters: [CheckedContinuation<Bool, Never>] = reportState.withLock { state in
+            guard case .waiting(let waiters) = state else { return [] }
+            state = .done(reported: reported)
+            return waiters
+        }
+        for waiter in waiters { waiter.resume(returning: reported) }
     }
 
     /// Spawns `executable` with `arguments` (argv[1…]) in its own process group, with stdout and stderr
@@ -111,21 +163,26 @@ package final class ChildProcess: Sendable {
         arguments: [String],
         environment: [String]? = nil,
         stdoutRetention: OutputRetention = .tail(limit: stdoutLimit),
-        limits: [ResourceLimit] = []
+        limits: [ResourceLimit] = [],
+        finalSampleHandshake: Bool = false
     ) throws(PropletError) -> ChildProcess {
         var stdoutPipe: [Int32] = [-1, -1]
         var stderrPipe: [Int32] = [-1, -1]
+        var stdinPipe: [Int32] = [-1, -1]
         guard makePipe(&stdoutPipe) else { throw spawnError(executable, "pipe", errno) }
-        guard makePipe(&stderrPipe) else {
+        guard makePipe(&stderrPipe), makePipe(&stdinPipe) else {
             let code = errno
-            close(stdoutPipe[0])
-            close(stdoutPipe[1])
+            for fd in stdoutPipe + stderrPipe + stdinPipe where fd >= 0 { close(fd) }
             throw spawnError(executable, "pipe", code)
         }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        if finalSampleHandshake {
+            posix_spawn_file_actions_adddup2(&actions, stdinPipe[0], 0)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        }
         posix_spawn_file_actions_adddup2(&actions, stdoutPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, stderrPipe[1], 2)
         // Every other descriptor (the MQTT socket, other tasks' pipes) must not leak into the child:
@@ -159,9 +216,11 @@ package final class ChildProcess: Sendable {
         let result = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
         close(stdoutPipe[1])
         close(stderrPipe[1])
+        close(stdinPipe[0])
         guard result == 0 else {
             close(stdoutPipe[0])
             close(stderrPipe[0])
+            close(stdinPipe[1])
             throw spawnError(executable, "posix_spawn", result)
         }
         for limit in limits {
@@ -173,11 +232,24 @@ package final class ChildProcess: Sendable {
                 while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
                 close(stdoutPipe[0])
                 close(stderrPipe[0])
+                close(stdinPipe[1])
                 throw spawnError(executable, "prlimit(\(limit.resource))", code)
             }
         }
-        let child = ChildProcess(pid: pid)
-        child.startWatcher(stdoutFD: stdoutPipe[0], stderrFD: stderrPipe[0], stdoutRetention: stdoutRetention)
+        // A reader that is gone must not kill the proplet with SIGPIPE (nothing is ever written, but
+        // keep the end non-blocking and quiet anyway).
+        _ = fcntl(stdinPipe[1], F_SETFL, O_NONBLOCK)
+        if !finalSampleHandshake {
+            close(stdinPipe[1])
+            stdinPipe[1] = -1
+        }
+        let child = ChildProcess(pid: pid, stdinWriter: stdinPipe[1])
+        child.startWatcher(
+            stdoutFD: stdoutPipe[0],
+            stderrFD: stderrPipe[0],
+            stdoutRetention: stdoutRetention,
+            reports: finalSampleHandshake
+        )
         return child
     }
 
@@ -291,11 +363,15 @@ package final class ChildProcess: Sendable {
         }
     }
 
-    private func startWatcher(stdoutFD: Int32, stderrFD: Int32, stdoutRetention: OutputRetention) {
+    private func startWatcher(stdoutFD: Int32, stderrFD: Int32, stdoutRetention: OutputRetention, reports: Bool) {
         let thread = Thread { [self] in
-            let output = Self.drain(stdoutFD: stdoutFD, stderrFD: stderrFD, stdoutRetention: stdoutRetention)
+            let output = Self.drain(stdoutFD: stdoutFD, stderrFD: stderrFD, stdoutRetention: stdoutRetention) {
+                if reports { self.settleReport(true) }
+            }
             var info = siginfo_t()
             while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) == -1 && errno == EINTR {}
+            settleReport(false)
+            release()
             finish(reap(output: output, exitedAt: .now))
         }
         thread.name = "propeller-child-\(pid)"
@@ -322,8 +398,15 @@ package final class ChildProcess: Sendable {
         var stderrTail: [UInt8] = []
     }
 
-    /// Reads both pipes until both are closed (blocking `poll`, on the watcher thread only).
-    private static func drain(stdoutFD: Int32, stderrFD: Int32, stdoutRetention: OutputRetention) -> DrainedOutput {
+    /// Reads both pipes until both are closed (blocking `poll`, on the watcher thread only); calls
+    /// `onFirstLine` once, when stdout first holds a complete line (the runner's report).
+    private static func drain(
+        stdoutFD: Int32,
+        stderrFD: Int32,
+        stdoutRetention: OutputRetention,
+        onFirstLine: () -> Void
+    ) -> DrainedOutput {
+        var sawLine = false
         var stdout: [UInt8] = []
         var stdoutTotal = 0
         var stderr: [UInt8] = []
@@ -348,6 +431,10 @@ package final class ChildProcess: Sendable {
                             append(&stdout, buffer[0..<count], limit: limit)
                         case .head(let limit):
                             stdout.append(contentsOf: buffer[0..<min(count, max(0, limit - stdout.count))])
+                        }
+                        if !sawLine, buffer[0..<count].contains(UInt8(ascii: "\n")) {
+                            sawLine = true
+                            onFirstLine()
                         }
                     } else {
                         append(&stderr, buffer[0..<count], limit: stderrTailLimit)

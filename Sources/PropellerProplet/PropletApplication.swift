@@ -33,7 +33,7 @@ public enum PropletApplication {
             metadata: ["url": "\(configuration.mqttURL)", "proplet.id": "\(identity.propletID)"]
         )
         try await client.connect()
-        let service = PropletService(
+        let service = try PropletService(
             configuration: configuration,
             identity: identity,
             pubSub: client,

@@ -49,6 +49,12 @@ public struct PropletConfiguration: Sendable, Hashable {
     public var runnerPath: String?
     /// Time between SIGTERM and SIGKILL when a task is stopped. Default 1 s.
     public var stopGracePeriod: Duration = .seconds(1)
+    /// Most bytes of unacknowledged messages kept in the journal (memory and `<state dir>/journal`);
+    /// past it the oldest are dropped and counted. Default 64 MiB (`PROPLET_OUTBOX_MAX_BYTES`).
+    public var outboxMaxBytes: Int = 64 << 20
+    /// How long an unacknowledged message waits before it is sent again. Default 10 s
+    /// (`PROPLET_ACK_TIMEOUT`, not in SPEC).
+    public var ackTimeout: Duration = .seconds(10)
     /// How task processes run Wasm: `wasmkit` (default, the `propeller-wasm` runner) or `wasmtime`
     /// (`PROPLET_WASM_RUNTIME`).
     public var wasmRuntime: WasmRuntimeKind = .wasmkit
@@ -64,6 +70,8 @@ public struct PropletConfiguration: Sendable, Hashable {
 
     /// Accepted range of the interval variables, in seconds.
     public static let intervalSecondsRange = 1...86_400
+    /// Accepted range of `PROPLET_OUTBOX_MAX_BYTES`: 4 KiB to 1 TiB.
+    public static let outboxMaxBytesRange = 4096...(1 << 40)
 
     /// Reads the configuration from environment variables (SPEC §6). Unset or empty variables keep
     /// their defaults.
@@ -100,6 +108,12 @@ public struct PropletConfiguration: Sendable, Hashable {
                 metricsInterval = .seconds(seconds)
             }
             runnerPath = reader.string("PROPLET_RUNNER_PATH")
+            if let bytes = try reader.integer("PROPLET_OUTBOX_MAX_BYTES", in: Self.outboxMaxBytesRange) {
+                outboxMaxBytes = bytes
+            }
+            if let seconds = try reader.seconds("PROPLET_ACK_TIMEOUT", in: Self.intervalSecondsRange) {
+                ackTimeout = .seconds(seconds)
+            }
         } catch {
             throw .invalidEnvironment(variable: error.variable, expected: error.expected, got: error.value)
         }

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import PropellerCore
 import PropellerMQTT
@@ -10,8 +11,14 @@ import Synchronization
 import Glibc
 #endif
 
-/// The proplet: registers on `control/proplet/create`, sends heartbeats, publishes its own metrics,
-/// and runs the tasks the manager starts on it (SPEC §2).
+/// The proplet: registers on `control/proplet/{id}/create`, sends heartbeats, publishes its own
+/// metrics, and runs the tasks the manager starts on it (SPEC §2).
+///
+/// Registration goes out on start, after every reconnect of its `PubSub` and whenever a manager says
+/// hello (`control/manager/hello`). Samples and results go through the journal (`JournaledPublisher`):
+/// numbered, kept until the manager acknowledges them on `control/manager/{id}/ack`, and sent again
+/// after a reconnect, on a hello, and when an acknowledgement is overdue. It acts only on commands on
+/// its own topics that carry its own `proplet_id`.
 ///
 /// `run()` expects a `PubSub` that is connected (or connecting: QoS 1 messages wait in its outbox)
 /// with the last will set (see `PropletService.lastWill`). On graceful shutdown it stops accepting
@@ -29,6 +36,8 @@ public struct PropletService<C: Clock>: Service where C.Duration == Duration {
     private let logger: Logger
     private let makeReader: ProcessReaderFactory
     package let supervisor: TaskSupervisor<C>
+    /// The journal and the publisher of everything the manager must store.
+    package let publisher: JournaledPublisher
     private let counters: Counters
 
     /// Counters shared by copies of the service.
@@ -38,6 +47,8 @@ public struct PropletService<C: Clock>: Service where C.Duration == Duration {
 
     /// Creates the service with an injected clock and process-reader factory (unit tests). `runtime`
     /// defaults to the configured one, unchecked (`TaskRuntimes.unchecked`).
+    ///
+    /// - Throws: `PropletError.stateDirectory` when the journal in the state directory cannot be opened.
     package init(
         configuration: PropletConfiguration,
         identity: PropletIdentity,
@@ -46,7 +57,7 @@ public struct PropletService<C: Clock>: Service where C.Duration == Duration {
         clock: C,
         makeReader: @escaping ProcessReaderFactory,
         runtime: (any TaskRuntime)? = nil
-    ) {
+    ) throws(PropletError) {
         self.configuration = configuration
         self.identity = identity
         self.topics = Topics(domainID: configuration.domainID, channelID: configuration.channelID)
@@ -57,6 +68,26 @@ public struct PropletService<C: Clock>: Service where C.Duration == Duration {
         self.logger = logger
         self.makeReader = makeReader
         self.counters = Counters()
+        do {
+            try FileManager.default.createDirectory(
+                atPath: configuration.stateDirectory,
+                withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700]
+            )
+        } catch {
+            throw .stateDirectory(path: configuration.stateDirectory, reason: "cannot create it (\(error))")
+        }
+        let journal = try PropletJournal(
+            path: configuration.stateDirectory + "/journal-\(identity.propletID)",
+            maxBytes: configuration.outboxMaxBytes
+        )
+        let publisher = JournaledPublisher(
+            journal: journal,
+            pubSub: pubSub,
+            ackTimeout: configuration.ackTimeout,
+            logger: logger
+        )
+        self.publisher = publisher
         let registry = configuration.registry
         self.supervisor = TaskSupervisor(
             settings: .init(
@@ -73,6 +104,7 @@ public struct PropletService<C: Clock>: Service where C.Duration == Duration {
             propletID: identity.propletID,
             topics: topics,
             pubSub: pubSub,
+            publisher: publisher,
             clock: clock,
             logger: logger,
             makeReader: makeReader
@@ -82,7 +114,7 @@ public struct PropletService<C: Clock>: Service where C.Duration == Duration {
     /// Commands dropped because they could not be decoded.
     public var droppedCommands: Int { counters.dropped.withLock { $0 } }
 
-    /// The last will to register with the broker: an `offline` heartbeat on `control/proplet/alive`.
+    /// The last will to register with the broker: an `offline` heartbeat on `control/proplet/{id}/alive`.
     public static func lastWill(identity: PropletIdentity, topics: Topics) -> PubSubMessage {
         let heartbeat = PropletHeartbeat(
             propletID: identity.propletID,
@@ -91,8 +123,15 @@ public struct PropletService<C: Clock>: Service where C.Duration == Duration {
             timestamp: .now()
         )
         let payload = (try? WireCoding.encode(heartbeat)).map(Array.init) ?? []
-        return PubSubMessage(topic: topics.topic(.propletAlive), payload: payload, qos: .atLeastOnce)
+        return PubSubMessage(
+            topic: topics.topic(.propletAlive, propletID: identity.propletID),
+            payload: payload,
+            qos: .atLeastOnce
+        )
     }
+
+    /// `m/{domain}/c/{channel}/control/manager/{id}/+`: start, stop and ack for this proplet only.
+    public var commandFilter: String { topics.base + "control/manager/\(identity.propletID)/+" }
 
     /// Subscribes to the manager's commands, registers, and serves until graceful shutdown (or the
     /// command stream ends); then stops every task, waits for their results, and goes offline.
@@ -101,17 +140,33 @@ public struct PropletService<C: Clock>: Service where C.Duration == Duration {
             "proplet starting",
             metadata: ["name": "\(identity.name)", "wasm_runtime": "\(supervisor.runtimeDescription)"]
         )
-        let commands = try await pubSub.subscribe(topics.base + "control/manager/+", qos: .atLeastOnce)
-        let registration = PropletRegistration(
-            propletID: identity.propletID,
-            name: identity.name,
-            metadata: HostDescription.metadata(wasmRuntime: supervisor.runtimeDescription)
-        )
-        try await pubSub.publish(topics.topic(.propletCreate), json: registration, qos: .atLeastOnce)
+        let events = pubSub.connectionEvents()
+        let commands = try await pubSub.subscribe(commandFilter, qos: .atLeastOnce)
+        let hellos = try await pubSub.subscribe(topics.topic(.managerHello), qos: .atLeastOnce)
+        await register(reason: "start")
         try await withThrowingDiscardingTaskGroup { periodic in
             periodic.addTask { await heartbeats() }
+            periodic.addTask { await publisher.resendOverdue(clock: clock) }
             if configuration.monitoringEnabled {
                 periodic.addTask { await propletMetrics() }
+            }
+            periodic.addTask {
+                for await event in events {
+                    guard case .connected(reconnect: true) = event else { continue }
+                    await register(reason: "reconnect")
+                    await publisher.resend(onlyOverdue: false)
+                }
+            }
+            periodic.addTask {
+                for await message in hellos {
+                    guard (try? WireCoding.decode(ManagerHello.self, from: message.payload)) != nil else {
+                        counters.dropped.withLock { $0 += 1 }
+                        logger.warning("undecodable hello dropped", metadata: ["topic": "\(message.topic)"])
+                        continue
+                    }
+                    await register(reason: "hello")
+                    await publisher.resend(onlyOverdue: false)
+                }
             }
             await withDiscardingTaskGroup { tasks in
                 for await message in commands.cancelOnGracefulShutdown() {
@@ -133,6 +188,8 @@ public struct PropletService<C: Clock>: Service where C.Duration == Duration {
                                 metadata: ["task.id": "\(stop.id)"]
                             )
                         }
+                    case .ack(let ack):
+                        publisher.acknowledge(ack)
                     }
                 }
                 logger.info("proplet shutting down; stopping running tasks")
@@ -146,26 +203,57 @@ public struct PropletService<C: Clock>: Service where C.Duration == Duration {
             runningTasks: 0,
             timestamp: .now()
         )
-        try? await pubSub.publish(topics.topic(.propletAlive), json: offline, qos: .atLeastOnce)
+        try? await pubSub.publish(
+            topics.topic(.propletAlive, propletID: identity.propletID),
+            json: offline,
+            qos: .atLeastOnce
+        )
         logger.info("proplet stopped")
+    }
+
+    /// Publishes the registration (on start, after a reconnect, on a manager's hello).
+    private func register(reason: String) async {
+        let registration = PropletRegistration(
+            propletID: identity.propletID,
+            name: identity.name,
+            metadata: HostDescription.metadata(wasmRuntime: supervisor.runtimeDescription),
+            delivery: publisher.journal.cursor
+        )
+        do {
+            try await pubSub.publish(
+                topics.topic(.propletCreate, propletID: identity.propletID),
+                json: registration,
+                qos: .atLeastOnce
+            )
+            logger.debug("registration sent", metadata: ["reason": "\(reason)"])
+        } catch {
+            logger.error("cannot publish the registration", metadata: ["error": "\(error)"])
+        }
     }
 
     private enum Command {
         case start(StartCommand)
         case stop(StopCommand)
+        case ack(DeliveryAck)
     }
 
     /// The command a message carries when it is addressed to this proplet; nil otherwise. An
     /// undecodable message is counted and logged with its topic and the reason.
     private func decode(_ message: PubSubMessage) -> Command? {
         do throws(ContractError) {
-            switch topics.kind(of: message.topic) {
-            case .managerStart?:
+            guard let (kind, topicID) = topics.parse(message.topic), topicID == identity.propletID else {
+                return nil
+            }
+            switch kind {
+            case .managerStart:
                 let start = try WireCoding.decode(StartCommand.self, from: message.payload)
                 return addressed(start.propletID, start.id) ? .start(start) : nil
-            case .managerStop?:
+            case .managerStop:
                 let stop = try WireCoding.decode(StopCommand.self, from: message.payload)
                 return addressed(stop.propletID, stop.id) ? .stop(stop) : nil
+            case .managerAck:
+                let ack = try WireCoding.decode(DeliveryAck.self, from: message.payload)
+                return addressed(ack.propletID, "ack") ? .ack(ack) : nil
             default:
                 return nil
             }
@@ -191,14 +279,21 @@ public struct PropletService<C: Clock>: Service where C.Duration == Duration {
     private func heartbeats() async {
         var deadline = clock.now
         while !Task.isCancelled {
+            let taskIDs = await supervisor.runningTaskIDs
             let heartbeat = PropletHeartbeat(
                 propletID: identity.propletID,
                 status: .alive,
-                runningTasks: await supervisor.runningCount,
-                timestamp: .now()
+                runningTasks: taskIDs.count,
+                taskIDs: taskIDs,
+                timestamp: .now(),
+                delivery: publisher.journal.cursor
             )
             do {
-                try await pubSub.publish(topics.topic(.propletAlive), json: heartbeat, qos: .atLeastOnce)
+                try await pubSub.publish(
+                    topics.topic(.propletAlive, propletID: identity.propletID),
+                    json: heartbeat,
+                    qos: .atLeastOnce
+                )
             } catch {
                 logger.error("cannot publish a heartbeat", metadata: ["error": "\(error)"])
             }
@@ -240,7 +335,7 @@ public struct PropletService<C: Clock>: Service where C.Duration == Duration {
                     host: host.sample(),
                     runningTasks: await supervisor.runningCount
                 )
-                try await pubSub.publish(topics.topic(.propletMetrics), json: sample, qos: .atLeastOnce)
+                try await publisher.publish(topics.topic(.propletMetrics), sample) { $0.seq = $1 }
             } catch {
                 logger.error("cannot sample or publish proplet metrics", metadata: ["error": "\(error)"])
             }
@@ -251,14 +346,16 @@ public struct PropletService<C: Clock>: Service where C.Duration == Duration {
 extension PropletService where C == ContinuousClock {
     /// Creates the service with the real clock and the real `/proc` sampler, running tasks with
     /// `runtime` (from `TaskRuntimes.resolve`).
+    ///
+    /// - Throws: `PropletError.stateDirectory` when the journal in the state directory cannot be opened.
     package init(
         configuration: PropletConfiguration,
         identity: PropletIdentity,
         pubSub: any PubSub,
         logger: Logger,
         runtime: any TaskRuntime
-    ) {
-        self.init(
+    ) throws(PropletError) {
+        try self.init(
             configuration: configuration,
             identity: identity,
             pubSub: pubSub,

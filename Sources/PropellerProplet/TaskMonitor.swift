@@ -18,6 +18,16 @@ package actor TaskMonitor {
     private var history: MetricsHistory
     private var lifetime = LifetimeAggregate()
     private var lastLive: ProcessMetrics?
+    /// The last early reading (`probe`) of a process that keeps no final-sample handshake, and the
+    /// largest memory seen by them: the final sample's memory, threads and fds when no periodic sample
+    /// was taken.
+    private var probed: (metrics: ProcessMetrics, peakMemory: Int64)?
+    /// The CPU baseline before the first probe (the spawn's): the final sample's CPU% of a task that was
+    /// only probed covers its whole life.
+    private var probeBaseline: (cpu: Double, at: ContinuousClock.Instant)?
+    /// The reading taken after the task's work ended (`captureFinalReading`), with the CPU baseline
+    /// of the last sample before it.
+    private var finalReading: (metrics: ProcessMetrics, baselineCPU: Double, baselineAt: ContinuousClock.Instant)?
     private var lastReadingAt: ContinuousClock.Instant
     private let spawnedAt: ContinuousClock.Instant
     private let totalMemoryBytes: Int64
@@ -70,10 +80,35 @@ package actor TaskMonitor {
     /// Takes one sample of the live process; nil when it has exited meanwhile (the final sample
     /// then covers this interval) or after `finalSample`.
     package func sampleLive() -> TaskSample? {
-        guard !finished, let reading = try? sampler.sample() else { return nil }
+        guard !finished, finalReading == nil, let reading = try? sampler.sample() else { return nil }
         lastReadingAt = .now
         lastLive = reading
         return record(reading.filtered(by: profile))
+    }
+
+    /// Reads the live process without recording a sample, for a process that keeps no final-sample
+    /// handshake (the Wasmtime CLI run directly): a task shorter than one interval then still has
+    /// threads and fds measured on its live process. Returns false once a periodic sample exists or the
+    /// process is gone (probing may stop).
+    package func probe() -> Bool {
+        guard !finished, finalReading == nil, lastLive == nil else { return false }
+        let baseline = (cpu: sampler.lastCPUSeconds, at: lastReadingAt)
+        guard let reading = try? sampler.sample() else { return false }
+        if probeBaseline == nil { probeBaseline = baseline }
+        let peak = max(probed?.peakMemory ?? 0, reading.memoryBytes ?? 0)
+        probed = (reading, peak)
+        return true
+    }
+
+    /// Reads the live process once more after its work has ended (the runner reported its outcome and
+    /// waits, or a stop is about to signal it): memory, threads and fds of the final sample come from
+    /// this reading. Periodic sampling ends here. Does nothing when the process is already gone.
+    package func captureFinalReading() {
+        guard !finished, finalReading == nil else { return }
+        let baselineCPU = sampler.lastCPUSeconds
+        let baselineAt = lastReadingAt
+        guard let reading = try? sampler.sample() else { return }
+        finalReading = (reading, baselineCPU, baselineAt)
     }
 
     /// The final sample, from the reaped child's rusage, and the lifetime aggregate including it.
@@ -83,24 +118,33 @@ package actor TaskMonitor {
     /// - Disk bytes: rusage `ru_inblock`/`ru_oublock` × 512 (the kernel's `read_bytes`/`write_bytes`
     ///   counters, rounded to 512-byte blocks).
     /// - Uptime: whole seconds from spawn to exit.
-    /// - Memory, threads, fds: an exited process has none, so these are the last live reading's.
-    ///   When there was none (the task was shorter than one interval), `memory_bytes` is the peak RSS
-    ///   (`ru_maxrss`) and threads/fds are omitted, because nothing measured them.
+    /// - Memory, threads, fds: an exited process has none, so these come from the reading taken after
+    ///   its work ended (`captureFinalReading`), else from the last live reading. When there was none
+    ///   (a runner that died before reporting, shorter than one interval), `memory_bytes` is the peak
+    ///   RSS (`ru_maxrss`) and threads/fds are omitted, because nothing measured them.
     package func finalSample(exit: ChildProcess.Exit) -> (sample: TaskSample, final: FinalMetrics) {
         finished = true
-        let elapsed = Self.seconds(exit.exitedAt - lastReadingAt)
-        let used = max(0, exit.cpuSeconds - sampler.lastCPUSeconds)
+        let early = lastLive == nil ? probeBaseline : nil
+        let baselineAt = finalReading?.baselineAt ?? early?.at ?? lastReadingAt
+        let baselineCPU = finalReading?.baselineCPU ?? early?.cpu ?? sampler.lastCPUSeconds
+        let elapsed = Self.seconds(exit.exitedAt - baselineAt)
+        let used = max(0, exit.cpuSeconds - baselineCPU)
         var metrics = ProcessMetrics(
             cpuPercent: elapsed > 0 ? used / elapsed * 100 : 0,
             diskReadBytes: exit.diskReadBytes,
             diskWriteBytes: exit.diskWriteBytes,
             uptimeSeconds: Int64(max(0, Self.seconds(exit.exitedAt - spawnedAt)).rounded(.down))
         )
-        let memory = lastLive?.memoryBytes ?? exit.maxRSSBytes
+        let live = finalReading?.metrics ?? lastLive ?? probed?.metrics
+        // Memory: the larger of the reading after the work ended and the last periodic reading (or the
+        // larger of the early readings' peak and the peak RSS): a task that failed at its memory limit
+        // has often freed its memory by then, and early readings may miss a fast growth.
+        let earlier = lastLive?.memoryBytes ?? max(probed?.peakMemory ?? 0, exit.maxRSSBytes)
+        let memory = max(finalReading?.metrics.memoryBytes ?? 0, earlier)
         metrics.memoryBytes = memory
         metrics.memoryPercent = totalMemoryBytes > 0 ? Double(memory) / Double(totalMemoryBytes) * 100 : 0
-        metrics.threadCount = lastLive?.threadCount
-        metrics.fileDescriptorCount = lastLive?.fileDescriptorCount
+        metrics.threadCount = live?.threadCount
+        metrics.fileDescriptorCount = live?.fileDescriptorCount
         let sample = record(metrics.filtered(by: profile))
         let final = FinalMetrics(metrics: sample.metrics, aggregated: lifetime.aggregate, timestamp: sample.timestamp)
         return (sample, final)

@@ -41,6 +41,12 @@ package struct TaskProcessPlan: Sendable {
     /// The outcome of the exited process; nil when it gave none (a signal, a crash), which the
     /// `RunnerResultInterpreter` then describes.
     package var outcome: @Sendable (ChildProcess.Exit) -> RunnerOutcome?
+    /// Whether the process keeps the runner protocol's final-sample handshake (see `RunnerOutcome`):
+    /// its stdin is a pipe, and after its first stdout line (its outcome) it waits until the proplet
+    /// closes that pipe, so the final sample is read from the live process. False (stdin is
+    /// /dev/null, the final sample has the last periodic reading's threads and fds) for a process that
+    /// does not, such as the Wasmtime CLI run directly.
+    package var finalSampleHandshake: Bool
 
     /// Creates a plan.
     package init(
@@ -48,8 +54,10 @@ package struct TaskProcessPlan: Sendable {
         arguments: [String],
         environment: [String]? = nil,
         stdoutRetention: ChildProcess.OutputRetention = .tail(limit: ChildProcess.stdoutLimit),
+        finalSampleHandshake: Bool = false,
         outcome: @escaping @Sendable (ChildProcess.Exit) -> RunnerOutcome?
     ) {
+        self.finalSampleHandshake = finalSampleHandshake
         self.executable = executable
         self.arguments = arguments
         self.environment = environment
@@ -72,7 +80,7 @@ package struct WasmKitRuntime: TaskRuntime {
 
     package func launch(_ job: RunnerJob, jobPath: String, module: [UInt8], digest: String) -> TaskLaunch {
         .process(
-            TaskProcessPlan(executable: runnerPath, arguments: [jobPath]) { exit in
+            TaskProcessPlan(executable: runnerPath, arguments: [jobPath], finalSampleHandshake: true) { exit in
                 RunnerResultInterpreter.decodeOutcome(exit.stdout)
             }
         )

@@ -9,12 +9,19 @@ import Glibc
 #endif
 
 /// Runs tasks as child processes of the configured Wasm runtime (`TaskRuntime`), one process per
-/// task, and reports each outcome exactly once on `control/proplet/results`.
+/// task, and reports each outcome exactly once on `control/proplet/{id}/results` (through the journal,
+/// so it survives until the manager acknowledges it).
 ///
 /// A task is admitted (`admit`), then run (`run`) in a child task of the proplet's task group: the
 /// module and the runner job are written to the state directory, the runner is spawned, a
 /// `TaskMonitor` is bound to its pid when monitoring applies, and the runner's outcome (or its crash)
 /// becomes the `TaskResult`. `stop` sends SIGTERM, then SIGKILL after the grace period.
+///
+/// The final sample follows the runner protocol's handshake (`RunnerOutcome`): when the runner has
+/// written its outcome it waits; the supervisor reads the live process once more
+/// (`TaskMonitor.captureFinalReading`) and then closes the runner's stdin (`ChildProcess.release`) so it
+/// exits. A stop reads the process the same way just before signalling it. Every runtime's runner must
+/// keep this handshake for its tasks' final samples to be complete.
 ///
 /// Limits (SPEC §5): the task's `limits` with the proplet's defaults and ceilings applied. CPU time is
 /// `RLIMIT_CPU` on the process (SIGXCPU at the limit, SIGKILL a second later); the timeout is a timer
@@ -68,6 +75,7 @@ package actor TaskSupervisor<C: Clock> where C.Duration == Duration {
     private let propletID: String
     private let topics: Topics
     private let pubSub: any PubSub
+    private let publisher: JournaledPublisher
     private let clock: C
     private let logger: Logger
     private let makeReader: ProcessReaderFactory
@@ -81,6 +89,7 @@ package actor TaskSupervisor<C: Clock> where C.Duration == Duration {
         propletID: String,
         topics: Topics,
         pubSub: any PubSub,
+        publisher: JournaledPublisher,
         clock: C,
         logger: Logger,
         makeReader: @escaping ProcessReaderFactory = ProcessSampler.factory,
@@ -90,6 +99,7 @@ package actor TaskSupervisor<C: Clock> where C.Duration == Duration {
         self.propletID = propletID
         self.topics = topics
         self.pubSub = pubSub
+        self.publisher = publisher
         self.clock = clock
         self.logger = logger
         self.makeReader = makeReader
@@ -101,6 +111,9 @@ package actor TaskSupervisor<C: Clock> where C.Duration == Duration {
 
     /// Tasks admitted and not yet reported.
     package var runningCount: Int { entries.count }
+
+    /// The ids of the tasks admitted and not yet reported, sorted (the heartbeat's `task_ids`).
+    package var runningTaskIDs: [String] { entries.keys.sorted() }
 
     /// The runner pid of a running task, once spawned.
     package func pid(of taskID: String) -> Int32? { entries[taskID]?.pid }
@@ -174,7 +187,7 @@ package actor TaskSupervisor<C: Clock> where C.Duration == Duration {
             metadata: ["state": "\(result.state.rawValue)", "error": "\(result.error ?? "none")"]
         )
         do {
-            try await pubSub.publish(topics.topic(.propletResults), json: result, qos: .atLeastOnce)
+            try await publisher.publish(topics.topic(.propletResults, propletID: propletID), result) { $0.seq = $1 }
         } catch {
             logger.error("cannot publish the task result", metadata: ["error": "\(error)"])
         }
@@ -226,7 +239,8 @@ package actor TaskSupervisor<C: Clock> where C.Duration == Duration {
             arguments: plan.arguments,
             environment: plan.environment,
             stdoutRetention: plan.stdoutRetention,
-            limits: Self.processLimits(limits)
+            limits: Self.processLimits(limits),
+            finalSampleHandshake: plan.finalSampleHandshake
         )
         let spawnedAt = ContinuousClock.now
         entry.pid = child.pid
@@ -248,9 +262,14 @@ package actor TaskSupervisor<C: Clock> where C.Duration == Duration {
             }
         }
         let taskID = command.id
-        let exit = await supervise(child, monitor: monitor, stops: entry.stops, timeout: limits.timeoutSeconds) {
-            seconds in await self.markTimedOut(taskID, seconds: seconds)
-        }
+        let exit = await supervise(
+            child,
+            monitor: monitor,
+            probes: !plan.finalSampleHandshake,
+            stops: entry.stops,
+            timeout: limits.timeoutSeconds
+        ) { seconds in await self.markTimedOut(taskID, seconds: seconds) }
+        child.release()
         var finalMetrics: FinalMetrics?
         if let monitor {
             let (sample, final) = await monitor.finalSample(exit: exit)
@@ -286,6 +305,7 @@ package actor TaskSupervisor<C: Clock> where C.Duration == Duration {
     private func supervise(
         _ child: ChildProcess,
         monitor: TaskMonitor?,
+        probes: Bool,
         stops: AsyncStream<Void>,
         timeout: Int?,
         timedOut: @escaping @Sendable (Int) async -> Void
@@ -303,6 +323,28 @@ package actor TaskSupervisor<C: Clock> where C.Duration == Duration {
                     }
                 }
             }
+            // A process without the handshake is read early and every 100 ms until its first periodic
+            // sample, so even a task shorter than one interval has live threads and fds (`probe`).
+            if probes, let monitor {
+                group.addTask {
+                    var delay = Duration.milliseconds(20)
+                    for _ in 0..<100 {
+                        do {
+                            try await Task.sleep(for: delay)
+                        } catch {
+                            return
+                        }
+                        guard await monitor.probe() else { return }
+                        delay = .milliseconds(100)
+                    }
+                }
+            }
+            // The runner protocol's final-sample handshake (see `RunnerOutcome`): once the runner has
+            // reported, read the live process one last time, then let it exit.
+            group.addTask {
+                if await child.waitForReport() { await monitor?.captureFinalReading() }
+                child.release()
+            }
             if let timeout {
                 group.addTask {
                     do {
@@ -316,6 +358,7 @@ package actor TaskSupervisor<C: Clock> where C.Duration == Duration {
             }
             group.addTask {
                 for await _ in stops {
+                    await monitor?.captureFinalReading()
                     child.signal(SIGTERM)
                     do {
                         try await Task.sleep(for: grace)
@@ -336,16 +379,11 @@ package actor TaskSupervisor<C: Clock> where C.Duration == Duration {
         }
     }
 
-    /// Publishes a task sample on `control/proplet/task_metrics` (QoS 1) and `metrics/proplet` (QoS 0).
+    /// Publishes a task sample on `control/proplet/task_metrics` (QoS 1, journaled, with its `seq`) and
+    /// the same bytes on `metrics/proplet` (QoS 0).
     private nonisolated func publish(_ sample: TaskSample) async {
         do {
-            let payload = Array(try WireCoding.encode(sample))
-            try await pubSub.publish(
-                topics.topic(.propletTaskMetrics),
-                payload: payload,
-                qos: .atLeastOnce,
-                retain: false
-            )
+            let payload = try await publisher.publish(topics.topic(.propletTaskMetrics), sample) { $0.seq = $1 }
             try await pubSub.publish(topics.topic(.metricsProplet), payload: payload, qos: .atMostOnce, retain: false)
         } catch {
             logger.error(

@@ -7,6 +7,8 @@ import PropellerWasm
 // interrupted, so Wasm never runs on the cooperative pool), and prints exactly one `RunnerOutcome`
 // as one JSON line on stdout. Everything else goes to stderr. Exit status 0 whenever an outcome was
 // printed (completed or failed), 2 when it could not even report (bad usage, stdout unusable).
+// After the outcome line it waits until its stdin is closed (at most 10 s) before exiting, so the
+// proplet can take the final sample of a live process whose work has ended (see `RunnerOutcome`).
 // A daemon task runs until the proplet ends this process with SIGTERM or SIGKILL.
 //
 // Only FoundationEssentials (through PropellerCore's JSON coding) is linked, not all of Foundation:
@@ -38,7 +40,27 @@ func report(_ outcome: RunnerOutcome) -> Never {
         StandardError.write("propeller-wasm: cannot write the outcome: \(String(cString: strerror(errno)))")
         exit(2)
     }
+    waitForRelease()
     exit(0)
+}
+
+/// Waits until the proplet closes this process's stdin (its go-ahead after the final sample), it
+/// dies, or 10 s pass. With stdin at /dev/null (run by hand) this returns at once.
+func waitForRelease() {
+    var descriptor = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
+    let deadline = 10_000
+    var waited = 0
+    while waited < deadline {
+        let ready = poll(&descriptor, 1, 500)
+        if ready < 0 && errno == EINTR { continue }
+        if ready != 0 {
+            var byte: UInt8 = 0
+            // EOF (0) or an error: released. A byte: not part of the protocol; keep waiting for EOF.
+            if ready < 0 || read(0, &byte, 1) <= 0 { return }
+            continue
+        }
+        waited += 500
+    }
 }
 
 /// Makes SIGTERM and SIGINT end the process, whatever mask and dispositions the parent passed down

@@ -25,10 +25,11 @@ struct DemoTask {
             ])
         )
         let id = task.id
+        say("demo task \(id) created; waiting for the proplet to register…")
         try await startWhenAPropletIsLive(id, signals: signals)
         say("demo task \(id) started (profile intensive); samples as they arrive:")
         var lastTimestamp: Timestamp?
-        while !(await signals.wait(for: .milliseconds(500))) {
+        while !(await signals.wait(for: .milliseconds(250))) {
             guard
                 let page = try? await client.fetch(
                     TaskMetricsPage.self,
@@ -52,6 +53,15 @@ struct DemoTask {
             }
         }
         _ = try? await client.send("POST", "tasks/\(id)/stop", body: .object([:]))
+        // Wait for the proplet's result, so the demo task is recorded `stopped` before the stack stops.
+        let deadline = ContinuousClock.now + .seconds(5)
+        while ContinuousClock.now < deadline {
+            if let task = try? await client.fetch(WasmTask.self, "GET", "tasks/\(id)"), task.state != .running {
+                say("demo task \(id) \(task.state.rawValue)")
+                return
+            }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
     }
 
     /// The proplet registers a moment after the manager is up: retry the start while it answers 503.
@@ -63,7 +73,7 @@ struct DemoTask {
                 return
             } catch let error as CLIError where error.description.contains("HTTP 503") {
                 guard ContinuousClock.now < deadline else { throw error }
-                if await signals.wait(for: .milliseconds(300)) { throw CLIError(description: "interrupted") }
+                if await signals.wait(for: .milliseconds(100)) { throw CLIError(description: "interrupted") }
             }
         }
     }

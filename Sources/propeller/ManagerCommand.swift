@@ -30,6 +30,7 @@ struct ManagerCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError(error.description)
         }
+        logger.info("configuration loaded", metadata: ConfigurationLog.metadata(of: configuration))
         try await ManagerApplication.run(configuration: configuration, logger: logger)
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import PropellerCore
 
 #if canImport(Glibc)
@@ -19,6 +20,7 @@ struct Propeller: AsyncParsableCommand {
             TaskCommand.self,
             PushCommand.self,
             BrokerConfigCommand.self,
+            TopCommand.self,
         ]
     )
 
@@ -29,6 +31,12 @@ struct Propeller: AsyncParsableCommand {
         var none = sigset_t()
         sigemptyset(&none)
         sigprocmask(SIG_SETMASK, &none, nil)
+        do {
+            try LogSettings(environment: ProcessInfo.processInfo.environment).bootstrap()
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error.description)\n".utf8))
+            Glibc.exit(64)
+        }
         await main(nil)
     }
 }

@@ -42,6 +42,7 @@ extension PropletCommand {
             } catch {
                 throw ValidationError(error.description)
             }
+            logger.info("configuration loaded", metadata: ConfigurationLog.metadata(of: configuration))
             try await PropletApplication.run(configuration: configuration, logger: logger)
         }
     }

@@ -16,6 +16,8 @@ struct DevStack {
     let mqttPort: Int
     let dataDir: URL
     let logURL: URL
+    /// The API token sent with every request, when the stack runs with API tokens on.
+    var token: String? = nil
 
     /// The stack's own output so far (for failure messages).
     var log: String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
@@ -24,6 +26,7 @@ struct DevStack {
     func request(_ method: String, _ path: String, body: String? = nil) async throws -> (Int, JSONValue) {
         var request = URLRequest(url: URL(string: managerURL + path)!)
         request.httpMethod = method
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
         if let body {
             request.httpBody = Data(body.utf8)
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
@@ -35,15 +38,27 @@ struct DevStack {
     }
 }
 
-/// Starts `propeller dev` (with extra `arguments`), waits until the manager answers and a proplet is alive, runs the body, then
-/// sends SIGINT and checks that the stack and every process it started are gone.
+/// Starts `propeller dev` (with extra `arguments`), waits until the manager answers and a proplet is
+/// alive, runs the body, then sends SIGINT and checks that the stack and every process it started are gone.
+///
+/// With `apiToken` the manager runs with API tokens on (`MANAGER_API_TOKENS_FILE` holding that one admin
+/// token), `propeller dev`'s own client sends it (`PROPELLER_API_TOKEN`) and so does `DevStack.request`.
 func withDevStack<T>(
     demo: Bool = false,
+    apiToken: String? = nil,
     arguments: [String] = [],
     _ body: (DevStack) async throws -> T
 ) async throws -> T {
     let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("propeller-dev-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: dataDir, withIntermediateDirectories: true)
+    var environment = ["PROPLET_REGISTRY_ALLOW_PRIVATE": "true"]
+    if let apiToken {
+        let tokens = dataDir.appendingPathComponent("api-tokens")
+        try "\(apiToken) admin\n".write(to: tokens, atomically: true, encoding: .utf8)
+        chmod(tokens.path, 0o600)
+        environment["MANAGER_API_TOKENS_FILE"] = tokens.path
+        environment["PROPELLER_API_TOKEN"] = apiToken
+    }
     let httpPort = try LoopbackPort.free()
     let mqttPort = try LoopbackPort.free()
     let process = Process()
@@ -53,10 +68,7 @@ func withDevStack<T>(
         + (demo ? ["--demo"] : []) + arguments
     process.currentDirectoryURL = repositoryRoot
     // The test registries listen on loopback, which proplets refuse for image_url by default.
-    process.environment = ProcessInfo.processInfo.environment.merging(["PROPLET_REGISTRY_ALLOW_PRIVATE": "true"]) {
-        _,
-        new in new
-    }
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
     let logURL = dataDir.appendingPathComponent("dev.out")
     _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
     let logHandle = try FileHandle(forWritingTo: logURL)
@@ -69,7 +81,8 @@ func withDevStack<T>(
         managerURL: "http://127.0.0.1:\(httpPort)",
         mqttPort: mqttPort,
         dataDir: dataDir,
-        logURL: logURL
+        logURL: logURL,
+        token: apiToken
     )
     defer {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }

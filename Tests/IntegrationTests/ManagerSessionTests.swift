@@ -41,30 +41,43 @@ struct ManagerSessionTests {
             ]
             let first = try ServiceProcess(["manager"], environment: environment, directory: directory)
             try await waitForHealth(base, first)
+            // A proplet speaking the protocol registers, and the task is started on it.
+            let publisher = try ProtocolPublisher(brokerURL: broker.url, topics: Topics())
+            try await publisher.client.connect()
+            // Registered again until listed: the manager may not have subscribed yet when it answers /health.
+            for attempt in 0..<100 {
+                if attempt % 5 == 0 { try await publisher.register() }
+                if let (_, proplet) = try? await get("\(base)/proplets/\(publisher.id)"), proplet["metadata"] != .null {
+                    break
+                }
+                try await Task.sleep(for: .milliseconds(100))
+            }
             var request = URLRequest(url: URL(string: "\(base)/tasks")!)
             request.httpMethod = "POST"
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            request.httpBody = Data(#"{"name":"add","file":"AGFzbQEAAAA="}"#.utf8)
+            request.httpBody = Data(#"{"name":"add","daemon":true,"file":"AGFzbQEAAAA="}"#.utf8)
             let (body, _) = try await URLSession.shared.data(for: request)
             let task = try JSONDecoder().decode(JSONValue.self, from: body)
             let taskID = try task.decoded(as: WasmTask.self).id
+            var start = URLRequest(url: URL(string: "\(base)/tasks/\(taskID)/start")!)
+            start.httpMethod = "POST"
+            start.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            start.httpBody = Data(#"{"proplet_id":"\#(publisher.id)"}"#.utf8)
+            let (_, startResponse) = try await URLSession.shared.data(for: start)
+            #expect((startResponse as? HTTPURLResponse)?.statusCode == 200)
             try await Task.sleep(for: .milliseconds(500))  // the session and its subscription exist
             await first.terminate()
 
-            let publisher = try MQTTClient(
-                configuration: MQTTConfiguration(url: broker.url, clientID: "fake-proplet-\(port)"),
-                logger: Logger(label: "test.publisher")
-            )
-            try await publisher.connect()
             let sample = TaskSample(
                 taskID: taskID,
-                propletID: "proplet-1",
+                propletID: publisher.id,
                 metrics: ProcessMetrics(cpuPercent: 12.5, memoryBytes: 1_048_576),
                 aggregated: nil,
-                timestamp: .now()
+                timestamp: .now(),
+                seq: 1
             )
-            try await publisher.publish(Topics().topic(.propletTaskMetrics), json: sample, qos: .atLeastOnce)
-            await publisher.disconnect()
+            try await publisher.client.publish(Topics().topic(.propletTaskMetrics), json: sample, qos: .atLeastOnce)
+            await publisher.client.disconnect()
 
             let second = try ServiceProcess(["manager"], environment: environment, directory: directory)
             try await waitForHealth(base, second)

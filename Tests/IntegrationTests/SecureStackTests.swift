@@ -30,11 +30,6 @@ struct SecureStackTests {
         try await runCommand("/usr/bin/curl", ["-sS", "-i", "--max-time", "10", "--cacert", ca] + arguments)
     }
 
-    /// The generated ACL follows SPEC §2's per-proplet topics (`control/proplet/{id}/create`, …); a
-    /// proplet still on the shared `control/proplet/create` layout is refused by the broker, so the
-    /// end-to-end run waits for the per-proplet topics (the delivery work).
-    static let perPropletTopics = Topics.Kind.propletCreate.rawValue.contains("{id}")
-
     @Test(
         "the manager over mqtts:// and HTTPS: 401 without a token, 403 for a read POST, 201 for admin; no token logged"
     )
@@ -42,10 +37,9 @@ struct SecureStackTests {
         try await Self.runSecureStack(withProplets: false)
     }
 
-    @Test(
-        "with two proplets over mqtts:// a task runs end to end through the CLI over HTTPS",
-        .enabled(if: perPropletTopics, "needs the per-proplet topics the generated ACL is written for")
-    )
+    /// The generated ACL follows SPEC §2's per-proplet topics (`control/proplet/{id}/create`, …): each
+    /// proplet may write only its own.
+    @Test("with two proplets over mqtts:// a task runs end to end through the CLI over HTTPS")
     func secureStack() async throws {
         try await Self.runSecureStack(withProplets: true)
     }

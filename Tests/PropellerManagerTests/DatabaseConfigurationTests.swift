@@ -92,7 +92,7 @@ struct DatabaseConfigurationTests {
             logger: .quiet
         )
         #expect(
-            components.ingestion.subscriptionFilter == "$share/propeller-managers/m/default/c/default/control/proplet/+"
+            components.ingestion.subscriptionFilter == "$share/propeller-managers/m/default/c/default/control/proplet/#"
         )
     }
 }

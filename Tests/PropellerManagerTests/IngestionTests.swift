@@ -30,9 +30,9 @@ struct IngestionTests {
         }
     }
 
-    func publish(_ manager: TestManager, _ kind: Topics.Kind, _ text: String) async throws {
+    func publish(_ manager: TestManager, _ kind: Topics.Kind, _ text: String, proplet: String = "p1") async throws {
         try await manager.pubsub.publish(
-            manager.topics.topic(kind),
+            manager.topics.topic(kind, propletID: proplet),
             payload: Array(text.utf8),
             qos: .atLeastOnce,
             retain: false
@@ -49,9 +49,19 @@ struct IngestionTests {
         )
     }
 
+    /// A task started on the registered proplet `p1`; its samples are then accepted.
+    func runningTask(_ manager: TestManager) async throws -> String {
+        try await manager.addProplet(id: "p1")
+        let tasks = manager.components.tasks
+        let task = try await tasks.create(try TaskRequest(json: Data(taskBody().utf8)))
+        _ = try await tasks.start(id: task.id, propletID: "p1")
+        return task.id
+    }
+
     @Test("malformed payloads are dropped and counted; valid samples after them are stored")
     func malformed() async throws {
         let manager = TestManager()
+        let t1 = try await runningTask(manager)
         try await withIngestion(manager) {
             let bad = [
                 "", "not json", "[]", "{}", #"{"task_id": 5}"#,
@@ -64,11 +74,11 @@ struct IngestionTests {
             try await publish(manager, .propletResults, #"{"task_id": "t", "proplet_id": "p1", "state": "running"}"#)
             try await manager.pubsub.publish(
                 manager.topics.topic(.propletTaskMetrics),
-                json: sample("t1", second: 1),
+                json: sample(t1, second: 1),
                 qos: .atLeastOnce
             )
             try await eventually {
-                (try? await manager.store.taskSamples(taskID: "t1", range: .all, order: .ascending, page: Page()).total)
+                (try? await manager.store.taskSamples(taskID: t1, range: .all, order: .ascending, page: Page()).total)
                     == 1
             }
             try await manager.pubsub.publish(
@@ -90,19 +100,20 @@ struct IngestionTests {
     @Test("samples keep their timestamps and a repeated (task, timestamp) is stored once")
     func dedupe() async throws {
         let manager = TestManager()
+        let t1 = try await runningTask(manager)
         try await withIngestion(manager) {
             for second in [1.0, 2.0, 2.0, 3.0] {
                 try await manager.pubsub.publish(
                     manager.topics.topic(.propletTaskMetrics),
-                    json: sample("t1", second: second),
+                    json: sample(t1, second: second),
                     qos: .atLeastOnce
                 )
             }
             try await eventually {
-                (try? await manager.store.taskSamples(taskID: "t1", range: .all, order: .ascending, page: Page()).total)
+                (try? await manager.store.taskSamples(taskID: t1, range: .all, order: .ascending, page: Page()).total)
                     == 3
             }
-            let stored = try await manager.store.taskSamples(taskID: "t1", range: .all, order: .ascending, page: Page())
+            let stored = try await manager.store.taskSamples(taskID: t1, range: .all, order: .ascending, page: Page())
             #expect(stored.items.map(\.timestamp) == [1.0, 2, 3].map { TestManager.epoch.adding(seconds: $0) })
         }
     }
@@ -145,7 +156,11 @@ struct IngestionTests {
                 finishedAt: TestManager.epoch.adding(seconds: 2),
                 finalMetrics: final
             )
-            try await manager.pubsub.publish(manager.topics.topic(.propletResults), json: result, qos: .atLeastOnce)
+            try await manager.pubsub.publish(
+                manager.topics.topic(.propletResults, propletID: "p1"),
+                json: result,
+                qos: .atLeastOnce
+            )
             try await eventually { (try? await manager.store.task(id: task.id))?.state == .completed }
             let stored = try #require(try await manager.store.task(id: task.id))
             #expect(stored.results == "3")
@@ -187,6 +202,7 @@ struct IngestionTests {
     func liveness() async throws {
         let manager = TestManager { $0.propletTimeoutSeconds = 30 }
         let registry = manager.components.registry
+        try await registry.register(PropletRegistration(propletID: "p1", name: "p1", metadata: TestManager.metadata))
         try await registry.heartbeat(
             PropletHeartbeat(propletID: "p1", status: .alive, runningTasks: 0, timestamp: .now())
         )
@@ -218,10 +234,11 @@ struct IngestionTests {
         #expect(try await manager.store.proplet(id: "p1")?.alive == true)
     }
 
-    @Test("the last will marks the proplet not alive and fails its running tasks")
+    @Test("the last will marks the proplet not alive at once; its tasks fail only after the timeout")
     func lastWill() async throws {
-        let manager = TestManager()
+        let manager = TestManager { $0.propletTimeoutSeconds = 30 }
         let registry = manager.components.registry
+        try await registry.register(PropletRegistration(propletID: "p1", name: "p1", metadata: TestManager.metadata))
         try await registry.heartbeat(
             PropletHeartbeat(propletID: "p1", status: .alive, runningTasks: 1, timestamp: .now())
         )
@@ -232,6 +249,18 @@ struct IngestionTests {
             PropletHeartbeat(propletID: "p1", status: .offline, runningTasks: 0, timestamp: .now())
         )
         #expect(try await manager.store.proplet(id: "p1")?.alive == false)
+        #expect(try await manager.store.task(id: task.id)?.state == .running, "a will alone fails nothing")
+        await #expect(throws: ManagerError.self) {
+            try await tasks.start(
+                id: try await tasks.create(try TaskRequest(json: Data(taskBody().utf8))).id,
+                propletID: nil
+            )
+        }
+        manager.time.advance(seconds: 29)
+        #expect(try await registry.sweep().isEmpty)
+        #expect(try await manager.store.task(id: task.id)?.state == .running)
+        manager.time.advance(seconds: 2)
+        #expect(try await registry.sweep() == ["p1"])
         #expect(try await manager.store.task(id: task.id)?.error == "proplet lost")
     }
 

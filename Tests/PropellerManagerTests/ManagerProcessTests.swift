@@ -35,7 +35,7 @@ struct ManagerProcessTests {
                 wasmRuntime: "none"
             )
             try await client.publish(
-                topics.topic(.propletCreate),
+                topics.topic(.propletCreate, propletID: id),
                 json: PropletRegistration(propletID: id, name: "fake", metadata: metadata),
                 qos: .atLeastOnce
             )
@@ -43,7 +43,7 @@ struct ManagerProcessTests {
 
         func heartbeat(status: PropletHeartbeat.Status = .alive) async throws {
             try await client.publish(
-                topics.topic(.propletAlive),
+                topics.topic(.propletAlive, propletID: id),
                 json: PropletHeartbeat(propletID: id, status: status, runningTasks: 0, timestamp: .now()),
                 qos: .atLeastOnce
             )
@@ -95,7 +95,10 @@ struct ManagerProcessTests {
             ]
             let proplet = try FakeProplet(brokerURL: broker.url)
             try await proplet.client.connect()
-            let starts = try await proplet.client.subscribe(proplet.topics.topic(.managerStart), qos: .atLeastOnce)
+            let starts = try await proplet.client.subscribe(
+                proplet.topics.topic(.managerStart, propletID: proplet.id),
+                qos: .atLeastOnce
+            )
             var startCommands = starts.makeAsyncIterator()
 
             let manager = try await ManagerProcess.start(environment: environment)
@@ -174,7 +177,11 @@ struct ManagerProcessTests {
                         timestamp: final.timestamp
                     )
                 )
-                try await proplet.client.publish(proplet.topics.topic(.propletResults), json: result, qos: .atLeastOnce)
+                try await proplet.client.publish(
+                    proplet.topics.topic(.propletResults, propletID: proplet.id),
+                    json: result,
+                    qos: .atLeastOnce
+                )
                 try await Self.eventually("the results") {
                     try await Self.get(base, "/tasks/\(taskID)/results").decoded(as: TaskResults.self).state
                         == .completed

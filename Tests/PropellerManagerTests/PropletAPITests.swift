@@ -96,12 +96,20 @@ struct PropletAPITests {
         }
     }
 
-    @Test("GET /health reports status and version")
+    @Test("GET /health and /health/ready report status, version, MQTT and storage")
     func health() async throws {
         try await TestManager().withClient { client in
+            let expected: [String: JSONValue] = [
+                "status": .string("ok"), "version": .string(PropellerVersion.current), "mqtt": .string("connected"),
+                "storage": .string("ok"),
+            ]
             let response = try await client.send("/health", .get)
             #expect(response.status == .ok)
-            #expect(try response.json == ["status": .string("ok"), "version": .string(PropellerVersion.current)])
+            #expect(try response.json == expected)
+            let ready = try await client.send("/health/ready", .get)
+            #expect(ready.status == .ok)
+            #expect(try ready.json == expected)
+            #expect(try await client.send("/health/ready?x=1", .get).status == .badRequest)
         }
     }
 }

@@ -189,7 +189,7 @@ struct TaskAPITests {
             #expect(try started.json["state"] == .string("running"))
             #expect(try started.json["proplet_id"] == .string("p1"))
             let message = try #require(manager.pubsub.publishedMessages.last)
-            #expect(message.topic == manager.topics.topic(.managerStart))
+            #expect(message.topic == manager.topics.topic(.managerStart, propletID: "p1"))
             #expect(message.qos == .atLeastOnce)
             let command = try WireCoding.decode(StartCommand.self, from: message.payload)
             #expect(command.id == task.id)
@@ -254,7 +254,7 @@ struct TaskAPITests {
             #expect(stop.status == .ok)
             #expect(try stop.json["state"] == .string("running"))
             let message = try #require(manager.pubsub.publishedMessages.last)
-            #expect(message.topic == manager.topics.topic(.managerStop))
+            #expect(message.topic == manager.topics.topic(.managerStop, propletID: "p1"))
             #expect(
                 try WireCoding.decode(StopCommand.self, from: message.payload)
                     == StopCommand(id: task.id, propletID: "p1")

@@ -34,7 +34,9 @@ struct TaskLimitsAPITests {
             try await manager.addProplet(id: "p1")
             #expect(try await client.send("/tasks/\(created.id)/start", .post).status == .ok)
             let message = try #require(
-                manager.pubsub.publishedMessages.last { $0.topic == manager.topics.topic(.managerStart) }
+                manager.pubsub.publishedMessages.last {
+                    $0.topic == manager.topics.topic(.managerStart, propletID: "p1")
+                }
             )
             #expect(try WireCoding.decode(StartCommand.self, from: message.payload).limits == expected)
         }

@@ -137,8 +137,8 @@ struct PropletHarness {
         topics = Topics(domainID: "d1", channelID: "c1")
     }
 
-    func makeService() -> PropletService<ManualClock> {
-        PropletService(
+    func makeService() throws -> PropletService<ManualClock> {
+        try PropletService(
             configuration: configuration,
             identity: identity,
             pubSub: pubSub,
@@ -151,7 +151,7 @@ struct PropletHarness {
     /// Runs the service while `body` runs, then shuts it down gracefully and waits for it to end.
     func withService(_ body: (PropletService<ManualClock>) async throws -> Void) async throws {
         defer { try? FileManager.default.removeItem(at: directory) }
-        let service = makeService()
+        let service = try makeService()
         let group = ServiceGroup(
             configuration: .init(services: [service], logger: Logger(label: "proplet-test-group"))
         )
@@ -190,20 +190,33 @@ struct PropletHarness {
     }
 
     func send(_ command: StartCommand) async throws {
-        try await pubSub.publish(topics.topic(.managerStart), json: command, qos: .atLeastOnce)
+        try await pubSub.publish(
+            topics.topic(.managerStart, propletID: identity.propletID),
+            json: command,
+            qos: .atLeastOnce
+        )
     }
 
     func send(_ command: StopCommand) async throws {
-        try await pubSub.publish(topics.topic(.managerStop), json: command, qos: .atLeastOnce)
+        try await pubSub.publish(
+            topics.topic(.managerStop, propletID: identity.propletID),
+            json: command,
+            qos: .atLeastOnce
+        )
     }
 
     func sendRaw(_ kind: Topics.Kind, _ text: String) async throws {
-        try await pubSub.publish(topics.topic(kind), payload: Array(text.utf8), qos: .atLeastOnce, retain: false)
+        try await pubSub.publish(
+            topics.topic(kind, propletID: identity.propletID),
+            payload: Array(text.utf8),
+            qos: .atLeastOnce,
+            retain: false
+        )
     }
 
     /// Messages published so far on a topic kind.
     func messages(on kind: Topics.Kind) -> [PubSubMessage] {
-        pubSub.publishedMessages.filter { $0.topic == topics.topic(kind) }
+        pubSub.publishedMessages.filter { $0.topic == topics.topic(kind, propletID: identity.propletID) }
     }
 
     /// Decoded messages on a topic kind.

@@ -66,13 +66,17 @@ struct PropletProcess {
             monitoringProfile: profile ?? .automatic(daemon: daemon),
             limits: limits
         )
-        try await probe.client.publish(topics.topic(.managerStart), json: command, qos: .atLeastOnce)
+        try await probe.client.publish(
+            topics.topic(.managerStart, propletID: propletID),
+            json: command,
+            qos: .atLeastOnce
+        )
     }
 
     /// Publishes a stop command.
     func stop(_ taskID: String) async throws {
         try await probe.client.publish(
-            topics.topic(.managerStop),
+            topics.topic(.managerStop, propletID: propletID),
             json: StopCommand(id: taskID, propletID: propletID),
             qos: .atLeastOnce
         )
@@ -80,7 +84,7 @@ struct PropletProcess {
 
     /// Decoded messages of one kind received so far.
     func received<T: Decodable>(_ type: T.Type, on kind: Topics.Kind) -> [T] {
-        probe.messages.filter { $0.topic == topics.topic(kind) }.compactMap {
+        probe.messages.filter { $0.topic == topics.topic(kind, propletID: propletID) }.compactMap {
             try? WireCoding.decode(T.self, from: $0.payload)
         }
     }
@@ -102,7 +106,7 @@ struct PropletProcess {
     func rawResult(of taskID: String) throws -> [String: Any] {
         let message = try #require(
             probe.messages.first { message in
-                message.topic == topics.topic(.propletResults)
+                message.topic == topics.topic(.propletResults, propletID: propletID)
                     && (try? WireCoding.decode(TaskResult.self, from: message.payload))?.taskID == taskID
             }
         )
@@ -156,11 +160,11 @@ func withProplet<T>(
     )
     do {
         let registrations = try await probe.waitUntil(timeout: .seconds(30), "the proplet's registration") { messages in
-            messages.contains { $0.topic == topics.topic(.propletCreate) }
+            messages.contains { topics.kind(of: $0.topic) == .propletCreate }
         }
         let registration = try WireCoding.decode(
             PropletRegistration.self,
-            from: registrations.first { $0.topic == topics.topic(.propletCreate) }!.payload
+            from: registrations.first { topics.kind(of: $0.topic) == .propletCreate }!.payload
         )
         let proplet = PropletProcess(
             process: process,

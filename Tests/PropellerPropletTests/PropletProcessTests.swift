@@ -165,10 +165,13 @@ struct PropletProcessTests {
         }
     }
 
-    @Test("a 200 ms CPU-bound task under standard has a final sample with non-zero cpu_percent and memory_bytes")
-    func shortTask() async throws {
+    @Test(
+        "a 200 ms CPU-bound task under standard has all 8 metrics in its final sample, read from the live process",
+        arguments: RuntimeUnderTest.allCases
+    )
+    func shortTask(runtime: RuntimeUnderTest) async throws {
         try await withMosquitto { broker in
-            try await withProplet(broker: broker) { proplet in
+            try await withProplet(broker: broker, environment: runtime.environment) { proplet in
                 try await proplet.start(
                     "t-short",
                     fixture: "burn",
@@ -183,6 +186,25 @@ struct PropletProcessTests {
                 #expect((final.metrics.memoryBytes ?? 0) > 0)
                 #expect(final.metrics.uptimeSeconds == 0)
                 #expect(final.aggregated.sampleCount == 1)
+                // Threads and fds come from the live process: the runner after its work ended (the
+                // final-sample handshake), or Wasmtime's early readings (`TaskMonitor.probe`).
+                #expect((final.metrics.threadCount ?? 0) >= 1, "thread_count missing: \(final.metrics)")
+                #expect(
+                    (final.metrics.fileDescriptorCount ?? 0) >= 3,
+                    "file_descriptor_count missing: \(final.metrics)"
+                )
+                #expect(final.metrics.memoryPercent != nil)
+                #expect(final.metrics.diskReadBytes != nil && final.metrics.diskWriteBytes != nil)
+                let raw = try proplet.rawResult(of: "t-short")
+                let keys = Set(
+                    try #require((raw["final_metrics"] as? [String: Any])?["metrics"] as? [String: Any]).keys
+                )
+                #expect(
+                    keys == [
+                        "cpu_percent", "memory_bytes", "memory_percent", "disk_read_bytes", "disk_write_bytes",
+                        "uptime_seconds", "thread_count", "file_descriptor_count",
+                    ]
+                )
                 try await proplet.probe.waitUntil(timeout: .seconds(10), "the final sample on task_metrics") { _ in
                     proplet.samples(of: "t-short").contains { $0.timestamp == final.timestamp }
                 }

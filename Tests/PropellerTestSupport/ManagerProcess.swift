@@ -95,7 +95,8 @@ public final class ManagerProcess: @unchecked Sendable {
     private static func listeningPort(in logFile: URL) -> Int? {
         guard let text = try? String(contentsOf: logFile, encoding: .utf8) else { return nil }
         for line in text.split(separator: "\n") where line.contains("manager listening") {
-            guard let range = line.range(of: "http.port=") else { continue }
+            // Text logs say http.port=N, JSON logs "http.port":"N".
+            guard let range = line.range(of: "http.port=") ?? line.range(of: #""http.port":""#) else { continue }
             let digits = line[range.upperBound...].prefix { $0.isNumber }
             if let port = Int(digits) { return port }
         }

@@ -25,6 +25,12 @@ public struct MosquittoBroker: Sendable {
         await process.stop()
     }
 
+    /// Ends the broker with `signal` (SIGTERM: a normal shutdown that publishes every client's will;
+    /// SIGKILL: a crash) and waits until it has exited. Does nothing when it is not running.
+    public func stop(signal: Int32) async {
+        await process.kill(signal: signal)
+    }
+
     /// Starts the broker again on the same port and waits until it accepts TCP connections.
     /// Does nothing when it is already running.
     public func start() async throws {

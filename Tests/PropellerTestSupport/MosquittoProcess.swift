@@ -42,6 +42,18 @@ final class MosquittoProcess: Sendable {
         await process?.terminate()
     }
 
+    /// Sends `signal` (e.g. SIGKILL) to the broker, waits for it to exit and reaps it.
+    func kill(signal: Int32) async {
+        let process = running.withLock { value -> SpawnedProcess? in
+            defer { value = nil }
+            return value
+        }
+        guard let process else { return }
+        process.send(signal)
+        _ = await process.waitForExit(timeout: .seconds(10))
+        await process.terminate()
+    }
+
     /// The pid of the running broker, or nil when it is stopped.
     var processIdentifier: Int32? {
         running.withLock { $0?.isRunning == true ? $0?.processIdentifier : nil }

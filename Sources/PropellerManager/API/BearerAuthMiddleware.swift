@@ -1,6 +1,7 @@
 import Hummingbird
 
-/// Checks `Authorization: Bearer TOKEN` on every request except `/health` and `/health/ready` when
+/// Checks `Authorization: Bearer TOKEN` on every request except `/health`, `/health/ready` and the web
+/// page's static files (`/`, `/ui/…`: no data in them; the page sends the token on its API calls) when
 /// API tokens are configured (SPEC §4, §7): no or an unknown token → 401 with
 /// `WWW-Authenticate: Bearer`; a `read` token on anything but GET/HEAD → 403. With no tokens configured
 /// every request passes. The token is never logged nor echoed.
@@ -8,14 +9,20 @@ struct BearerAuthMiddleware<Context: RequestContext>: RouterMiddleware {
     let tokens: APITokens
 
     /// Paths that answer without a token (load balancers and orchestrators probe them).
-    static var openPaths: Set<String> { ["/health", "/health/ready"] }
+    static var openPaths: Set<String> { ["/health", "/health/ready", "/"] }
+
+    /// Whether a path answers without a token: the health checks and the page's static files.
+    /// `/ui/` passes only with one more path segment (what the `ui/:file` route matches).
+    static func isOpen(_ path: String) -> Bool {
+        openPaths.contains(path) || (path.hasPrefix("/ui/") && !path.dropFirst(4).contains("/"))
+    }
 
     func handle(
         _ request: Request,
         context: Context,
         next: (Request, Context) async throws -> Response
     ) async throws -> Response {
-        guard tokens.isEnabled, !Self.openPaths.contains(request.uri.path) else {
+        guard tokens.isEnabled, !Self.isOpen(request.uri.path) else {
             return try await next(request, context)
         }
         guard let header = request.headers[.authorization], let token = Self.bearerToken(header),

@@ -27,6 +27,10 @@ public struct ManagerComponents: Sendable {
     public let liveness: LivenessService
     /// The periodic retention sweep.
     public let retention: RetentionService
+    /// Newly stored samples for the live event streams (and the web page).
+    public let feed: TaskSampleFeed
+    /// The MQTT and store checks of `/health` and `/health/ready`.
+    public let health: HealthCheck
 
     /// The manager's logger.
     public let logger: Logger
@@ -63,6 +67,8 @@ public struct ManagerComponents: Sendable {
             timeoutSeconds: configuration.propletTimeoutSeconds,
             logger: logger
         )
+        feed = TaskSampleFeed()
+        health = HealthCheck(store: store, pubsub: pubsub)
         var ingestion = IngestionService(
             tasks: tasks,
             registry: registry,
@@ -72,7 +78,10 @@ public struct ManagerComponents: Sendable {
             topics: configuration.topics,
             batchSize: configuration.ingestBatchSize,
             flushInterval: .milliseconds(configuration.ingestFlushMilliseconds),
+            clockSkewSeconds: configuration.clockSkewSeconds,
+            managerID: configuration.effectiveMQTTClientID,
             logger: logger,
+            feed: feed,
             onSubscribed: onSubscribed
         )
         ingestion.sharedGroup = configuration.sharedSubscriptionGroup
@@ -97,12 +106,14 @@ public struct ManagerComponents: Sendable {
     public func router() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: HTTPMetricsMiddleware(metrics: metrics))
-        router.add(middleware: LogRequestsMiddleware(.info))
+        router.add(middleware: RequestLogMiddleware(logger: logger))
         router.add(middleware: JSONErrorMiddleware(logger: logger))
         router.add(middleware: BearerAuthMiddleware(tokens: configuration.security.apiTokens))
         TaskRoutes(tasks: tasks, maxBodyBytes: configuration.maxBodyBytes).register(on: router)
+        TaskStreamRoute(tasks: tasks, feed: feed).register(on: router)
         PropletRoutes(registry: registry).register(on: router)
-        SystemRoutes(metrics: metrics).register(on: router)
+        SystemRoutes(metrics: metrics, health: health).register(on: router)
+        WebPageRoutes().register(on: router)
         return router
     }
 }
@@ -137,7 +148,7 @@ public func buildApplication(
             address: .hostname(configuration.httpHost, port: configuration.httpPort),
             serverName: "propeller-manager"
         ),
-        services: [components.ingestion, components.liveness, components.retention],
+        services: [components.ingestion, components.liveness, components.retention, components.feed],
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? configuration.httpPort
             logger.info(

@@ -44,6 +44,7 @@ extension ManagerConfiguration {
         if let seconds = try reader.seconds("MANAGER_DATABASE_TIMEOUT", in: 1...3600) {
             databaseTimeoutSeconds = seconds
         }
+        if let seconds = try reader.seconds("MANAGER_CLOCK_SKEW", in: 0...86_400) { clockSkewSeconds = seconds }
         if let seconds = try reader.seconds("MANAGER_PROPLET_TIMEOUT", in: 1...86_400) {
             propletTimeoutSeconds = seconds
         }

@@ -60,6 +60,8 @@ public struct ManagerConfiguration: Sendable, Hashable {
     /// `MANAGER_DATABASE_TIMEOUT`: seconds an API request waits for an unreachable PostgreSQL before it
     /// is answered 503 (samples never give up: they wait until the database is back). Default 5.
     public var databaseTimeoutSeconds = 5
+    /// `MANAGER_CLOCK_SKEW`: seconds a sample's timestamp may lie in the future. Default 5.
+    public var clockSkewSeconds = 5
     /// `MANAGER_PROPLET_TIMEOUT`: seconds of silence after which a proplet is not alive. Default 30.
     public var propletTimeoutSeconds = 30
     /// `MANAGER_LIVENESS_CHECK_INTERVAL`: seconds between liveness sweeps. Default 1.

@@ -1,184 +1,197 @@
-import CoreMetrics
 import Prometheus
 import PropellerCore
 import Synchronization
 
-/// The manager's Prometheus metrics, recorded through the swift-metrics API into one
-/// `PrometheusCollectorRegistry` that belongs to this instance (never the global `MetricsSystem`, so
-/// several managers — for example parallel tests — never share series).
+/// The manager's Prometheus metrics, served by `GET /metrics` (SPEC §4). Every family carries `# HELP`
+/// and `# TYPE` (the texts live in `MetricHelp`), and the exposition passes `promtool check metrics`.
 ///
-/// Series:
-/// - `propeller_task_{cpu_percent,memory_bytes,disk_read_bytes,disk_write_bytes,threads,file_descriptors}`
-///   gauges labelled `task_id`, `task_name`, `proplet_id`, for running tasks only (removed when a task ends);
-/// - `propeller_proplet_{cpu_percent,memory_bytes,host_cpu_percent,host_memory_used_bytes,running_tasks,alive}`
-///   gauges labelled `proplet_id`;
-/// - `propeller_ingest_messages_received_total{kind}`, `propeller_ingest_samples_stored_total{kind}`,
-///   `propeller_ingest_messages_dropped_total{reason}` counters;
-/// - `propeller_http_requests_total{method,path,status}` counter and
-///   `propeller_http_request_duration_seconds{method,path}` histogram.
+/// Two kinds of series:
+/// - **Latest values** of running tasks and known proplets, kept here and rendered at scrape time
+///   (`ManagerMetrics+Exposition.swift`): `propeller_task_*` labelled `task_id`, `task_name`, `proplet_id`
+///   (gauges, plus the counters `propeller_task_cpu_seconds_total` and
+///   `propeller_task_disk_{read,write}_bytes_total`), `propeller_task_info` carrying the task's `labels`,
+///   `propeller_proplet_*` labelled `proplet_id`, `propeller_build_info` and the manager's own `process_*`.
+///   A task's series disappear when it ends.
+/// - **Event counters and latency** in a `PrometheusCollectorRegistry` owned by this instance (never a
+///   global, so several managers in one test process never share series):
+///   `propeller_ingest_messages_received_total{kind}`, `propeller_ingest_samples_stored_total{kind}`,
+///   `propeller_ingest_messages_dropped_total{reason}`, `propeller_samples_lost_total{proplet_id}`,
+///   `propeller_http_requests_total{method,path,status}`
+///   and the histogram `propeller_http_request_duration_seconds{method,path}`.
 public final class ManagerMetrics: Sendable {
-    /// The registry every series is written into; `GET /metrics` emits it.
+    /// The registry of the event counters and the latency histogram.
     public let registry: PrometheusCollectorRegistry
-    private let factory: PrometheusMetricsFactory
-    private let taskGauges = Mutex<[String: TaskSeries]>([:])
-    private let propletGauges = Mutex<[String: [CoreMetrics.Gauge]]>([:])
-    /// Ingestion counters by name and label value, created once (the hot path only looks them up).
-    private let counters = Mutex<[String: CoreMetrics.Counter]>([:])
-    /// Which tasks run, under which name: the task gauges exist for running tasks only.
+    let tasks = Mutex<[String: TaskSeries]>([:])
+    let proplets = Mutex<[String: PropletSeries]>([:])
+    /// Counters by name and label values, created once (the hot path only looks them up).
+    private let counters = Mutex<[String: Prometheus.Counter]>([:])
+    private let histograms = Mutex<[String: DurationHistogram]>([:])
+    /// Which tasks run, under which name: the task series exist for running tasks only.
     let runningTasks = RunningTaskNames()
 
     /// Longest label value kept (task names are client input); longer values are cut.
     static let maxLabelLength = 128
 
-    /// Creates an empty registry and the HTTP latency buckets (1 ms … 10 s).
+    /// Buckets of `propeller_http_request_duration_seconds`: 0.5 ms … 10 s.
+    static let httpBuckets: [Duration] = [
+        .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
+        .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
+        .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10),
+    ]
+
+    /// Creates an empty set of series.
     public init() {
         registry = PrometheusCollectorRegistry()
-        var factory = PrometheusMetricsFactory(registry: registry)
-        factory.durationHistogramBuckets["propeller_http_request_duration_seconds"] = [
-            .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
-            .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
-            .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10),
-        ]
-        self.factory = factory
     }
-
-    /// The Prometheus text exposition of every series.
-    public func exposition() -> [UInt8] { registry.emitToBuffer() }
 
     // MARK: Ingestion
 
     /// Counts a received message of a kind (`create`, `alive`, `results`, `task_metrics`, `metrics`).
     public func messageReceived(kind: String) {
-        counter("propeller_ingest_messages_received_total", "kind", kind).increment()
+        counter("propeller_ingest_messages_received_total", [("kind", kind)]).increment()
     }
 
     /// Counts samples newly stored (`task` or `proplet`).
     public func samplesStored(_ count: Int, kind: String) {
         guard count > 0 else { return }
-        counter("propeller_ingest_samples_stored_total", "kind", kind).increment(by: count)
+        counter("propeller_ingest_samples_stored_total", [("kind", kind)]).increment(by: Int64(count))
     }
 
     /// Counts a dropped message with its reason (`undecodable`, `unknown_task`, `store_error`, …).
     public func messageDropped(reason: String, count: Int = 1) {
-        counter("propeller_ingest_messages_dropped_total", "reason", reason).increment(by: count)
+        counter("propeller_ingest_messages_dropped_total", [("reason", reason)]).increment(by: Int64(count))
     }
 
-    private func counter(_ name: String, _ label: String, _ value: String) -> CoreMetrics.Counter {
-        let key = name + "\u{0}" + value
-        if let counter = counters.withLock({ $0[key] }) { return counter }
-        let counter = CoreMetrics.Counter(label: name, dimensions: [(label, value)], factory: factory)
-        counters.withLock { $0[key] = counter }
-        return counter
+    /// Counts `seq`s of a proplet the manager can never receive (`propeller_samples_lost_total`): the
+    /// proplet dropped them from its full journal before they were committed.
+    public func samplesLost(_ count: UInt64, propletID: String) {
+        guard count > 0 else { return }
+        counter("propeller_samples_lost_total", [("proplet_id", Self.label(propletID))])
+            .increment(by: Int64(clamping: count))
     }
 
     // MARK: HTTP
 
     /// Records one served request.
     public func httpRequest(method: String, path: String, status: Int, duration: Duration) {
-        Counter(
-            label: "propeller_http_requests_total",
-            dimensions: [("method", method), ("path", path), ("status", String(status))],
-            factory: factory
+        counter(
+            "propeller_http_requests_total",
+            [("method", method), ("path", path), ("status", String(status))]
         ).increment()
-        let timer = CoreMetrics.Timer(
-            label: "propeller_http_request_duration_seconds",
-            dimensions: [("method", method), ("path", path)],
-            factory: factory
+        histogram("propeller_http_request_duration_seconds", [("method", method), ("path", path)])
+            .record(duration)
+    }
+
+    /// A counter of the registry, created with its help text on first use.
+    func counter(_ name: String, _ labels: [(String, String)]) -> Prometheus.Counter {
+        let key = Self.key(name, labels)
+        if let counter = counters.withLock({ $0[key] }) { return counter }
+        let counter = registry.makeCounter(descriptor: Self.descriptor(name), labels: labels)
+        counters.withLock { $0[key] = counter }
+        return counter
+    }
+
+    private func histogram(_ name: String, _ labels: [(String, String)]) -> DurationHistogram {
+        let key = Self.key(name, labels)
+        if let histogram = histograms.withLock({ $0[key] }) { return histogram }
+        let histogram = registry.makeDurationHistogram(
+            descriptor: Self.descriptor(name),
+            labels: labels,
+            buckets: Self.httpBuckets
         )
-        let (seconds, attoseconds) = duration.components
-        timer.recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        histograms.withLock { $0[key] = histogram }
+        return histogram
+    }
+
+    /// The full name as the descriptor's base name (no unit appended), with its help text.
+    private static func descriptor(_ name: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, unitName: "", helpText: MetricHelp.text(of: name))
+    }
+
+    private static func key(_ name: String, _ labels: [(String, String)]) -> String {
+        ([name] + labels.map { $0.0 + "=" + $0.1 }).joined(separator: "\u{0}")
     }
 
     // MARK: Tasks
 
-    /// Sets the latest gauges of a running task from its newest sample.
-    public func updateTask(id: String, name: String, sample: TaskSample) {
-        let labels = [
-            ("task_id", id), ("task_name", Self.label(name)), ("proplet_id", Self.label(sample.propletID)),
-        ]
-        let metrics = sample.metrics
-        let values: [(String, Double?)] = [
-            ("propeller_task_cpu_percent", metrics.cpuPercent),
-            ("propeller_task_memory_bytes", metrics.memoryBytes.map(Double.init)),
-            ("propeller_task_disk_read_bytes", metrics.diskReadBytes.map(Double.init)),
-            ("propeller_task_disk_write_bytes", metrics.diskWriteBytes.map(Double.init)),
-            ("propeller_task_threads", metrics.threadCount.map(Double.init)),
-            ("propeller_task_file_descriptors", metrics.fileDescriptorCount.map(Double.init)),
-        ]
-        let key = labels.map { "\($0.0)=\($0.1)" }.joined(separator: ",")
-        var gauges: [CoreMetrics.Gauge] = []
-        for (name, value) in values {
-            guard let value else { continue }
-            let gauge = CoreMetrics.Gauge(label: name, dimensions: labels, factory: factory)
-            gauge.record(value)
-            gauges.append(gauge)
+    /// Records the newest sample of a running task: its gauges, its counters and its info series.
+    /// `labels` are the task's own labels (SPEC §4 `labels`), exported on `propeller_task_info`.
+    ///
+    /// `propeller_task_cpu_seconds_total` is integrated from `cpu_percent` over the time between
+    /// samples (the first sample covers the time since the process started, `uptime_seconds`); it restarts
+    /// from zero when the task runs again (a new process), which Prometheus treats as a counter reset.
+    public func updateTask(id: String, name: String, sample: TaskSample, labels: [String: String] = [:]) {
+        tasks.withLock { all in
+            var series =
+                all[id]
+                ?? TaskSeries(name: name, propletID: sample.propletID, labels: labels, latest: sample, cpuSeconds: 0)
+            let previous = all[id]?.latest
+            let newProcess =
+                previous == nil || series.propletID != sample.propletID
+                || (sample.metrics.uptimeSeconds ?? .max) < (previous?.metrics.uptimeSeconds ?? 0)
+            if let previous, !newProcess, sample.timestamp <= previous.timestamp { return }
+            if newProcess {
+                series.cpuSeconds = 0
+                let covered = Double(sample.metrics.uptimeSeconds ?? 0)
+                series.cpuSeconds = (sample.metrics.cpuPercent ?? 0) / 100 * covered
+            } else if let previous {
+                let elapsed = sample.timestamp.secondsSinceEpoch - previous.timestamp.secondsSinceEpoch
+                series.cpuSeconds += (sample.metrics.cpuPercent ?? 0) / 100 * elapsed
+            }
+            series.name = name
+            series.propletID = sample.propletID
+            if !labels.isEmpty { series.labels = labels }
+            series.latest = sample
+            all[id] = series
         }
-        let stale = taskGauges.withLock { all -> [CoreMetrics.Gauge] in
-            let previous = all[id]
-            all[id] = TaskSeries(labelsKey: key, gauges: gauges)
-            // A task restarted on another proplet leaves series with old labels behind: remove them.
-            guard let previous, previous.labelsKey != key else { return [] }
-            return previous.gauges
-        }
-        for gauge in stale { gauge.destroy() }
     }
 
     /// Removes every series of a task (it finished, failed, was stopped or deleted).
     public func removeTask(id: String) {
-        let gauges = taskGauges.withLock { $0.removeValue(forKey: id) }?.gauges ?? []
-        for gauge in gauges { gauge.destroy() }
+        _ = tasks.withLock { $0.removeValue(forKey: id) }
     }
 
     /// Ids of tasks that currently have series.
-    public var taskIDsWithSeries: Set<String> { taskGauges.withLock { Set($0.keys) } }
+    public var taskIDsWithSeries: Set<String> { tasks.withLock { Set($0.keys) } }
 
     // MARK: Proplets
 
     /// Sets a proplet's gauges from its newest proplet-level sample.
     public func updateProplet(_ sample: PropletSample) {
-        let values: [(String, Double?)] = [
-            ("propeller_proplet_cpu_percent", sample.metrics.cpuPercent),
-            ("propeller_proplet_memory_bytes", sample.metrics.memoryBytes.map(Double.init)),
-            ("propeller_proplet_host_cpu_percent", sample.host.cpuPercent),
-            ("propeller_proplet_host_memory_used_bytes", Double(sample.host.memoryUsedBytes)),
-            ("propeller_proplet_running_tasks", Double(sample.runningTasks)),
-        ]
-        recordProplet(id: sample.propletID, values: values)
+        proplets.withLock { all in
+            var series = all[sample.propletID] ?? PropletSeries()
+            if let previous = series.latest, previous.timestamp > sample.timestamp { return }
+            series.latest = sample
+            all[sample.propletID] = series
+        }
     }
 
     /// Sets a proplet's `alive` gauge (1 or 0).
     public func setPropletAlive(id: String, alive: Bool) {
-        recordProplet(id: id, values: [("propeller_proplet_alive", alive ? 1 : 0)])
+        proplets.withLock { all in all[id, default: PropletSeries()].alive = alive }
     }
 
     /// Removes every series of a proplet (it was deleted).
     public func removeProplet(id: String) {
-        let gauges = propletGauges.withLock { $0.removeValue(forKey: id) } ?? []
-        for gauge in gauges { gauge.destroy() }
+        _ = proplets.withLock { $0.removeValue(forKey: id) }
     }
 
-    private func recordProplet(id: String, values: [(String, Double?)]) {
-        let labels = [("proplet_id", Self.label(id))]
-        var created: [CoreMetrics.Gauge] = []
-        for (name, value) in values {
-            guard let value else { continue }
-            let gauge = CoreMetrics.Gauge(label: name, dimensions: labels, factory: factory)
-            gauge.record(value)
-            created.append(gauge)
-        }
-        propletGauges.withLock { all in
-            var known = all[id] ?? []
-            for gauge in created where !known.contains(where: { $0.label == gauge.label }) { known.append(gauge) }
-            all[id] = known
-        }
+    /// What is kept per running task.
+    struct TaskSeries {
+        var name: String
+        var propletID: String
+        var labels: [String: String]
+        var latest: TaskSample
+        var cpuSeconds: Double
     }
 
-    private struct TaskSeries {
-        var labelsKey: String
-        var gauges: [CoreMetrics.Gauge]
+    /// What is kept per proplet.
+    struct PropletSeries {
+        var latest: PropletSample?
+        var alive: Bool?
     }
 
-    private static func label(_ value: String) -> String {
+    static func label(_ value: String) -> String {
         value.count > maxLabelLength ? String(value.prefix(maxLabelLength)) : value
     }
 }

@@ -29,9 +29,14 @@ public final class Scheduler: Sendable {
                 )
             else { throw .notFound("proplet \(requested) not found") }
             guard proplet.alive else { throw .unavailable("proplet \(requested) is not alive") }
+            guard proplet.metadata != nil else {
+                throw .unavailable("proplet \(requested) has not registered yet; retry once it has")
+            }
             return proplet
         }
+        // Only registered proplets are schedulable (SPEC §2): a heartbeat alone does not make one.
         let alive = try await storeCall("list live proplets", logger: logger) { try await store.liveProplets() }
+            .filter { $0.metadata != nil }
         guard !alive.isEmpty else {
             throw .unavailable("no live proplet to run the task; start a proplet and retry")
         }

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PropellerCore
 import PropellerMQTT
+import Synchronization
 
 /// The task operations of the API — create, read, list, start, stop, delete, samples — and the
 /// results proplets send. It publishes the start and stop commands; the scheduler chooses proplets.
@@ -20,6 +21,10 @@ public final class TaskService: Sendable {
     let metrics: ManagerMetrics
     let time: any TimeSource
     let logger: Logger
+    /// The `task_ids` of each proplet's last heartbeat here (which processes still run where).
+    let reportedTasks = Mutex<[String: Set<String>]>([:])
+    /// Tasks whose stop was asked for while they were recorded as finished (bounded; cleared when full).
+    let stopRequested = Mutex<Set<String>>([])
 
     /// Error of tasks whose proplet stopped sending heartbeats or went offline.
     public static let propletLostError = WasmTask.propletLostError
@@ -146,20 +151,31 @@ public final class TaskService: Sendable {
     }
 
     /// Publishes the stop command to the task's proplet. The task stays `running` until the proplet's
-    /// results arrive (then `stopped`).
+    /// results arrive (then `stopped`). Stop also reaches a process that still runs although the task
+    /// is recorded as finished (SPEC §4): its proplet listed it in its last heartbeat, or the manager
+    /// itself marked it failed when the proplet went silent. `conflict` only when no process of the
+    /// task can exist anywhere.
     public func stop(id: String) async throws(ManagerError) -> WasmTask {
         let task = try await task(id: id)
-        guard task.state == .running, let propletID = task.propletID else {
+        guard let propletID = task.propletID,
+            task.state == .running || task.failedByManager || isReported(taskID: id, propletID: propletID)
+        else {
             throw .conflict("task \(id) is not running (state: \(task.state.rawValue))")
         }
         do {
             try await pubsub.publish(
-                topics.topic(.managerStop),
+                topics.topic(.managerStop, propletID: propletID),
                 json: StopCommand(id: id, propletID: propletID),
                 qos: .atLeastOnce
             )
         } catch {
             throw .unavailable("the MQTT broker did not accept the stop command: \(error)")
+        }
+        if task.state != .running {
+            stopRequested.withLock { set in
+                if set.count >= 10_000 { set.removeAll() }
+                set.insert(id)
+            }
         }
         logger.info("task stop requested", metadata: ["task.id": "\(id)", "proplet.id": "\(propletID)"])
         return task
@@ -175,6 +191,7 @@ public final class TaskService: Sendable {
         if case .applied(let task, let stored) = outcome {
             metrics.samplesStored(stored, kind: "task")
             metrics.taskEnded(id: task.id)
+            _ = stopRequested.withLock { $0.remove(task.id) }
             logger.info(
                 "task finished",
                 metadata: ["task.id": "\(task.id)", "task.state": "\(task.state.rawValue)"]
@@ -200,7 +217,11 @@ public final class TaskService: Sendable {
             limits: task.limits
         )
         do {
-            try await pubsub.publish(topics.topic(.managerStart), json: command, qos: .atLeastOnce)
+            try await pubsub.publish(
+                topics.topic(.managerStart, propletID: command.propletID),
+                json: command,
+                qos: .atLeastOnce
+            )
         } catch {
             logger.error("start command not published", metadata: ["task.id": "\(task.id)", "error": "\(error)"])
             do {

@@ -7,10 +7,12 @@ import PropellerMonitoring
 /// Samples are kept per series sorted by timestamp, so ranges are binary searches; aggregates use
 /// `SampleStatistics`, the same definitions the SQL follows.
 public actor InMemoryStore: Store {
-    private var tasksByID: [String: WasmTask] = [:]
-    private var propletsByID: [String: Proplet] = [:]
+    var tasksByID: [String: WasmTask] = [:]
+    var propletsByID: [String: Proplet] = [:]
     private var taskSeries: [String: SampleSeries<TaskSample>] = [:]
-    private var propletSeries: [String: SampleSeries<PropletSample>] = [:]
+    var propletSeries: [String: SampleSeries<PropletSample>] = [:]
+    /// Delivery ledgers by proplet id (`DeliveryStore`).
+    var ledgers: [String: Ledger] = [:]
 
     /// An empty store.
     public init() {}
@@ -104,7 +106,7 @@ public actor InMemoryStore: Store {
 
     public func markSilentPropletsLost(seenBefore deadline: Timestamp, at now: Timestamp) -> [PropletLoss] {
         propletsByID.values
-            .filter { $0.alive && $0.lastSeen < deadline }
+            .filter { ($0.alive || !runningTasks(propletID: $0.id).isEmpty) && $0.lastSeen < deadline }
             .sorted { Self.bytewise($0.id, $1.id) }
             .map { markLost($0, at: now) }
     }
@@ -130,10 +132,11 @@ public actor InMemoryStore: Store {
         }
         propletSeries[id] = nil
         propletsByID[id] = nil
+        ledgers[id] = nil
         return .deleted
     }
 
-    private func runningTasks(propletID: String) -> [WasmTask] {
+    func runningTasks(propletID: String) -> [WasmTask] {
         tasksByID.values.filter { $0.state == .running && $0.propletID == propletID }.sorted(by: Self.creationOrder)
     }
 
@@ -212,7 +215,7 @@ public actor InMemoryStore: Store {
         lhs.createdAt != rhs.createdAt ? lhs.createdAt < rhs.createdAt : bytewise(lhs.id, rhs.id)
     }
 
-    private static func bytewise(_ lhs: String, _ rhs: String) -> Bool {
+    static func bytewise(_ lhs: String, _ rhs: String) -> Bool {
         lhs.utf8.lexicographicallyPrecedes(rhs.utf8)
     }
 

@@ -53,7 +53,12 @@ extension SQLiteStore {
         try await write("mark silent proplets lost") { db in
             let silent = try Row.fetchAll(
                 db,
-                sql: "SELECT \(Self.propletColumns) FROM proplets WHERE alive AND last_seen_us < ? ORDER BY id",
+                sql: """
+                    SELECT \(Self.propletColumns) FROM proplets
+                    WHERE (alive OR EXISTS (SELECT 1 FROM tasks WHERE proplet_id = proplets.id AND state = 'running'))
+                        AND last_seen_us < ?
+                    ORDER BY id
+                    """,
                 arguments: [deadline.microsecondsSinceEpoch]
             ).map(TaskRowCoding.proplet(from:))
             return try silent.map { try Self.markLost(db, $0, at: now) }
@@ -98,6 +103,7 @@ extension SQLiteStore {
             }
             try db.execute(sql: "DELETE FROM proplet_samples WHERE proplet_id = ?", arguments: [id])
             try db.execute(sql: "DELETE FROM proplets WHERE id = ?", arguments: [id])
+            try Self.deleteLedger(db, id)
             return .deleted
         }
     }
@@ -109,7 +115,7 @@ extension SQLiteStore {
             .map(TaskRowCoding.proplet(from:))
     }
 
-    private static func upsertProplet(_ db: Database, _ proplet: Proplet) throws {
+    static func upsertProplet(_ db: Database, _ proplet: Proplet) throws {
         try db.execute(
             sql: """
                 INSERT INTO proplets (\(propletColumns)) VALUES (?, ?, ?, ?, ?, ?)

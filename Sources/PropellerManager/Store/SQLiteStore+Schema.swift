@@ -15,6 +15,9 @@ extension SQLiteStore {
             // JSON of `TaskLimits`; NULL for tasks stored before limits existed (no limits).
             try db.execute(sql: "ALTER TABLE tasks ADD COLUMN limits_json TEXT")
         }
+        migrator.registerMigration("v3-delivery-ledger") { db in
+            try db.execute(sql: deliveryTables)
+        }
         return migrator
     }
 

@@ -72,7 +72,7 @@ public struct RetentionPolicy: Sendable, Hashable {
 /// Two implementations pass one shared test suite: `SQLiteStore` (GRDB, durable, the default) and
 /// `InMemoryStore` (tests and throwaway runs). Aggregates are computed by the store over **all** stored
 /// samples of a series in the requested range.
-public protocol Store: Sendable {
+public protocol Store: DeliveryStore, PropletStateStore {
     // MARK: Tasks
 
     /// Stores a new task as given (the task service creates it `pending`). Throws
@@ -119,8 +119,10 @@ public protocol Store: Sendable {
     /// `proplet lost` (`finished_at = updated_at = now`), atomically. Nil when the proplet is unknown.
     func markPropletLost(id: String, at now: Timestamp) async throws -> PropletLoss?
 
-    /// `markPropletLost` for every alive proplet last seen before `deadline`, in one atomic step (a
-    /// proplet whose heartbeat is recorded first — by any manager — is left alone). Ordered by id.
+    /// `markPropletLost` for every proplet last seen before `deadline` that is alive or still has
+    /// running tasks (a proplet marked offline by its last will keeps its tasks until then), in one
+    /// atomic step (a proplet whose heartbeat is recorded first — by any manager — is left alone).
+    /// Ordered by id.
     func markSilentPropletsLost(seenBefore deadline: Timestamp, at now: Timestamp) async throws -> [PropletLoss]
 
     func proplet(id: String) async throws -> Proplet?
@@ -274,7 +276,7 @@ extension WasmTask {
     /// finished there (running, or failed as `proplet lost`).
     public func acceptsResult(from propletID: String) -> Bool {
         guard self.propletID == propletID else { return false }
-        return state == .running || (state == .failed && error == Self.propletLostError)
+        return state == .running || failedByManager
     }
 }
 

@@ -5,10 +5,17 @@ import WAT
 
 /// Options every CLI command shares.
 struct ManagerOptions: ParsableArguments {
-    @Option(help: "The manager's REST API.")
-    var managerURL = "http://127.0.0.1:7070"
+    @Option(help: "The manager's REST API (default: PROPELLER_MANAGER_URL, else http://127.0.0.1:7070).")
+    var managerURL: String?
 
-    func client() throws -> ManagerAPIClient { try ManagerAPIClient(baseURL: managerURL) }
+    /// The option, else `PROPELLER_MANAGER_URL`, else `http://127.0.0.1:7070`.
+    var resolvedURL: String {
+        if let managerURL { return managerURL }
+        let variable = ProcessInfo.processInfo.environment["PROPELLER_MANAGER_URL"] ?? ""
+        return variable.isEmpty ? "http://127.0.0.1:7070" : variable
+    }
+
+    func client() throws -> ManagerAPIClient { try ManagerAPIClient(baseURL: resolvedURL) }
 }
 
 /// `propeller task …`: create, start, stop, inspect and watch tasks through the manager.

@@ -50,7 +50,19 @@ struct TestManager {
         try await app.test(.router) { client in try await body(client) }
     }
 
-    /// Registers a proplet directly in the store (lost at once when not `alive`).
+    /// Metadata of a registered test proplet (2 cores).
+    static let metadata = PropletMetadata(
+        hostname: "h",
+        os: "linux",
+        arch: "x86_64",
+        cpuCount: 2,
+        totalMemoryBytes: 1 << 30,
+        version: "0.1.0",
+        wasmRuntime: "wasmkit"
+    )
+
+    /// Registers a live proplet directly in the store (with metadata: only registered proplets are
+    /// schedulable).
     @discardableResult
     func addProplet(id: String = "proplet-1", alive: Bool = true) async throws -> Proplet {
         let metadata = PropletMetadata(

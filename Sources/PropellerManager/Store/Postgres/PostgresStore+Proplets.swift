@@ -70,7 +70,10 @@ extension PostgresStore {
             let rows = try await connection.query(
                 PostgresQuery(
                     unsafeSQL: """
-                        SELECT \(Self.propletColumnList) FROM proplets WHERE alive AND last_seen_us < $1
+                        SELECT \(Self.propletColumnList) FROM proplets
+                        WHERE (alive OR EXISTS (
+                            SELECT 1 FROM tasks WHERE tasks.proplet_id = proplets.id AND tasks.state = 'running'
+                        )) AND last_seen_us < $1
                         ORDER BY id COLLATE "C" FOR UPDATE SKIP LOCKED
                         """,
                     binds: bindings
@@ -159,6 +162,7 @@ extension PostgresStore {
             }
             try await connection.query("DELETE FROM proplet_samples WHERE proplet_id = \(id)", logger: logger)
             try await connection.query("DELETE FROM proplets WHERE id = \(id)", logger: logger)
+            try await Self.deleteLedger(connection, id, logger: logger)
             return .deleted
         }
     }

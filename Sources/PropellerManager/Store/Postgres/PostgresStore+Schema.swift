@@ -39,6 +39,15 @@ extension PostgresStore {
         ),
         // JSON of `TaskLimits`; NULL for tasks stored before limits existed (no limits).
         Migration(name: "v3-task-limits", statements: ["ALTER TABLE tasks ADD COLUMN limits_json text"]),
+        // The delivery ledger (`DeliveryStore`, docs/architecture.md "Delivery"): one row per proplet,
+        // locked by every ledger operation, and the committed `seq`s above its mark.
+        Migration(
+            name: "v4-delivery-ledger",
+            statements: [
+                "CREATE TABLE delivery_marks (proplet_id text PRIMARY KEY, next_seq bigint, epoch text)",
+                "CREATE TABLE delivery_seqs (proplet_id text NOT NULL, seq bigint NOT NULL, PRIMARY KEY (proplet_id, seq))",
+            ]
+        ),
     ]
 
     /// Creates the migrations table and applies every migration not yet recorded, each in its own

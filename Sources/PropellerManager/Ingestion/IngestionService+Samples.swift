@@ -1,0 +1,113 @@
+import PropellerCore
+
+extension IngestionService {
+    /// Writes batches in order until the batcher finishes: checks every sample, stores the accepted
+    /// ones in one transaction, then commits the batch's `seq`s and acknowledges them. When the store
+    /// fails nothing is acknowledged, so the proplets send the batch again.
+    func write(_ batches: AsyncStream<SampleBatcher.Batch>) async {
+        for await batch in batches {
+            do {
+                switch batch {
+                case .task(let samples): try await writeTaskSamples(samples)
+                case .proplet(let samples): try await writePropletSamples(samples)
+                }
+            } catch {
+                let count =
+                    switch batch {
+                    case .task(let samples): samples.count
+                    case .proplet(let samples): samples.count
+                    }
+                metrics.messageDropped(reason: DropReason.storeError.rawValue, count: count)
+                logger.error("samples not stored", metadata: ["count": "\(count)", "error": "\(error)"])
+            }
+        }
+    }
+
+    private func writeTaskSamples(_ samples: [TaskSample]) async throws {
+        let now = tasks.time.now()
+        var lookup = Lookup(store: store)
+        var accepted: [TaskSample] = []
+        var seqs: [String: [UInt64]] = [:]
+        var drops: [DropReason: Int] = [:]
+        for sample in samples {
+            let proplet = try await lookup.proplet(sample.propletID)
+            if let seq = sample.seq, proplet?.metadata != nil { seqs[sample.propletID, default: []].append(seq) }
+            let task = try await lookup.task(sample.taskID)
+            if let reason = rules.check(sample, task: task, proplet: proplet, now: now) {
+                drops[reason, default: 0] += 1
+                continue
+            }
+            accepted.append(sample)
+        }
+        report(drops, kind: "task")
+        let stored = try await store.insertTaskSamples(accepted)
+        metrics.samplesStored(stored, kind: "task")
+        try await delivery.commit(seqs)
+        feed?.publish(accepted)
+        await metrics.updateTaskGauges(from: accepted) { id in try? await store.task(id: id) }
+    }
+
+    private func writePropletSamples(_ samples: [PropletSample]) async throws {
+        let now = tasks.time.now()
+        var lookup = Lookup(store: store)
+        var accepted: [PropletSample] = []
+        var seqs: [String: [UInt64]] = [:]
+        var drops: [DropReason: Int] = [:]
+        for sample in samples {
+            let proplet = try await lookup.proplet(sample.propletID)
+            if let seq = sample.seq, proplet?.metadata != nil { seqs[sample.propletID, default: []].append(seq) }
+            if let reason = rules.check(sample, proplet: proplet, now: now) {
+                drops[reason, default: 0] += 1
+                continue
+            }
+            accepted.append(sample)
+        }
+        report(drops, kind: "proplet")
+        let stored = try await store.insertPropletSamples(accepted)
+        metrics.samplesStored(stored, kind: "proplet")
+        try await delivery.commit(seqs)
+        var latest: [String: PropletSample] = [:]
+        for sample in accepted where sample.timestamp >= (latest[sample.propletID]?.timestamp ?? sample.timestamp) {
+            latest[sample.propletID] = sample
+        }
+        for sample in latest.values { metrics.updateProplet(sample) }
+    }
+
+    /// Counts a batch's dropped samples by reason and logs them once per batch.
+    private func report(_ drops: [DropReason: Int], kind: String) {
+        guard !drops.isEmpty else { return }
+        for (reason, count) in drops { metrics.messageDropped(reason: reason.rawValue, count: count) }
+        logger.warning(
+            "samples dropped",
+            metadata: [
+                "kind": "\(kind)",
+                "reasons": "\(drops.map { "\($0.key.rawValue)=\($0.value)" }.sorted().joined(separator: ","))",
+            ]
+        )
+    }
+}
+
+/// Tasks and proplets read once per batch.
+private struct Lookup {
+    let store: any Store
+    var tasks: [String: WasmTask?] = [:]
+    var proplets: [String: Proplet?] = [:]
+
+    init(store: any Store) {
+        self.store = store
+    }
+
+    mutating func task(_ id: String) async throws -> WasmTask? {
+        if let known = tasks[id] { return known }
+        let task = try await store.task(id: id)
+        tasks[id] = .some(task)
+        return task
+    }
+
+    mutating func proplet(_ id: String) async throws -> Proplet? {
+        if let known = proplets[id] { return known }
+        let proplet = try await store.proplet(id: id)
+        proplets[id] = .some(proplet)
+        return proplet
+    }
+}

@@ -27,6 +27,18 @@ struct DevCommand: AsyncParsableCommand {
     var demo = false
     @Option(help: "The module of the demo task.")
     var demoModule = "Examples/demo.wat"
+    @Option(
+        help: "How many managers to run (on --http-port, --http-port + 1, …); more than one needs --storage postgres."
+    )
+    var managers = 1
+    @Option(help: "The managers' store: sqlite (one file in --data-dir) or postgres (shared; see --postgres-port).")
+    var storage = "sqlite"
+    @Option(help: "Port for the PostgreSQL server this command starts with --storage postgres.")
+    var postgresPort = 5432
+    @Option(
+        help: "Use this existing PostgreSQL (MANAGER_DATABASE_URL) instead of starting one; implies --storage postgres."
+    )
+    var databaseURL: String?
 
     func run() async throws {
         let stack = DevStack(dataDir: URL(fileURLWithPath: dataDir).standardizedFileURL)
@@ -39,7 +51,7 @@ struct DevCommand: AsyncParsableCommand {
                 brokerURL = try await stack.startBroker(preferredPort: mqttPort)
             }
             let managerURL = "http://127.0.0.1:\(httpPort)"
-            try await stack.startManager(brokerURL: brokerURL, httpPort: httpPort)
+            let managerLines = try await startManagers(stack, brokerURL: brokerURL, signals: signals)
             let client = try ManagerAPIClient(baseURL: managerURL)
             // The proplet starts once the manager is subscribed: its registration is then received at
             // once, instead of at its first heartbeat (PROPLET_LIVELINESS_INTERVAL, 10 s by default).
@@ -57,7 +69,7 @@ struct DevCommand: AsyncParsableCommand {
                 """
                 propeller dev is running
                   MQTT broker   \(brokerURL)\(brokerNote)
-                  manager API   \(managerURL)  (log: \(stack.logPath("manager")))
+                \(managerLines)
                   proplet       log: \(stack.logPath("proplet"))
                   metrics       mosquitto_sub -h 127.0.0.1 -p \(URL(string: brokerURL)?.port ?? 1883) -t 'm/+/c/+/metrics/#' -v
                 Press Ctrl-C to stop.

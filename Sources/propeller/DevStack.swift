@@ -47,21 +47,36 @@ final class DevStack: Sendable {
         return "mqtt://127.0.0.1:\(port)"
     }
 
-    func startManager(brokerURL: String, httpPort: Int) async throws {
+    /// Starts a manager named `name` (its log is `<name>.log`); `storage` replaces the SQLite settings
+    /// (`propeller dev --storage postgres` passes `MANAGER_STORAGE`/`MANAGER_DATABASE_URL`).
+    func startManager(
+        brokerURL: String,
+        httpPort: Int,
+        name: String = "manager",
+        storage: [String: String]? = nil
+    ) async throws {
         try Self.requireFree(httpPort, option: "--http-port")
-        say("starting the manager on http://127.0.0.1:\(httpPort)…")
+        say("starting the \(name) on http://127.0.0.1:\(httpPort)…")
         try await spawn(
-            "manager",
+            name,
             executable: Self.selfExecutable,
             arguments: ["manager"],
             environment: brokerAuth.withLock { $0?.managerEnvironment ?? [:] }.merging([
                 "PROPELLER_MQTT_URL": brokerURL,
                 "MANAGER_HTTP_HOST": "127.0.0.1",
                 "MANAGER_HTTP_PORT": String(httpPort),
-                "MANAGER_STORAGE": "sqlite",
-                "MANAGER_DB_PATH": dataDir.appendingPathComponent("propeller.db").path,
-            ]) { _, explicit in explicit }
+            ].merging(
+                storage ?? [
+                    "MANAGER_STORAGE": "sqlite",
+                    "MANAGER_DB_PATH": dataDir.appendingPathComponent("propeller.db").path,
+                ]
+            ) { _, new in new }) { _, explicit in explicit }
         )
+    }
+
+    /// Whether the child `name` is still running.
+    func isRunning(_ name: String) -> Bool {
+        children.withLock { $0.first { $0.name == name }?.child.isRunning ?? false }
     }
 
     func startProplet(brokerURL: String) async throws {
@@ -116,7 +131,7 @@ final class DevStack: Sendable {
     /// Starts a child through the one launcher: in its own process group (Ctrl-C in the terminal reaches
     /// only `propeller dev`, which then stops the children one by one: proplet, manager, broker), every
     /// signal at its default action, stdin from /dev/null, stdout and stderr to a fresh log file.
-    private func spawn(
+    func spawn(
         _ name: String,
         executable: String,
         arguments: [String],

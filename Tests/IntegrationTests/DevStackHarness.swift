@@ -39,14 +39,15 @@ struct DevStack {
     }
 }
 
-/// Starts `propeller dev`, waits until the manager answers and a proplet is alive, runs the body, then
-/// sends SIGINT and checks that the stack and every process it started are gone.
+/// Starts `propeller dev` (with extra `arguments`), waits until the manager answers and a proplet is
+/// alive, runs the body, then sends SIGINT and checks that the stack and every process it started are gone.
 ///
 /// With `apiToken` the manager runs with API tokens on (`MANAGER_API_TOKENS_FILE` holding that one admin
 /// token), `propeller dev`'s own client sends it (`PROPELLER_API_TOKEN`) and so does `DevStack.request`.
 func withDevStack<T>(
     demo: Bool = false,
     apiToken: String? = nil,
+    arguments: [String] = [],
     _ body: (DevStack) async throws -> T
 ) async throws -> T {
     let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("propeller-dev-\(UUID().uuidString)")
@@ -68,7 +69,7 @@ func withDevStack<T>(
         arguments: [
             "dev", "--http-port", String(httpPort), "--mqtt-port", String(mqttPort), "--data-dir", dataDir.path,
         ]
-            + (demo ? ["--demo"] : []),
+            + (demo ? ["--demo"] : []) + arguments,
         environment: ProcessLauncher.inheritedEnvironment().merging(environment) { _, new in new },
         workingDirectory: repositoryRoot.path,
         output: .file(logURL.path)

@@ -119,10 +119,10 @@ public struct PostgresInstallation: Sendable {
         return text
     }
 
-    /// Runs one SQL command with `psql` on the server's `postgres` database.
-    static func psql(port: Int, command: String) async throws {
+    /// Runs one SQL command with `psql` on one of the server's databases (`postgres` by default).
+    static func psql(port: Int, command: String, database: String = "postgres") async throws {
         let installation = try require()
-        let url = "postgres://\(PostgresServer.user):\(PostgresServer.password)@127.0.0.1:\(port)/postgres"
+        let url = "postgres://\(PostgresServer.user):\(PostgresServer.password)@127.0.0.1:\(port)/\(database)"
         try await run(
             installation.binDirectory.appendingPathComponent("psql").path,
             ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", command]

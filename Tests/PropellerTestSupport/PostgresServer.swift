@@ -57,9 +57,10 @@ public struct PostgresServer: Sendable {
         try await process.start()
     }
 
-    /// Runs one SQL command as the cluster's superuser (on the `postgres` database), e.g. `ALTER SYSTEM …`.
-    public func execute(_ command: String) async throws {
-        try await PostgresInstallation.psql(port: port, command: command)
+    /// Runs one SQL command as the cluster's superuser, on the `postgres` database unless another is
+    /// named (advisory locks, for one, belong to a database), e.g. `ALTER SYSTEM …`.
+    public func execute(_ command: String, database: String = "postgres") async throws {
+        try await PostgresInstallation.psql(port: port, command: command, database: database)
     }
 
     /// Creates another empty database on this server and returns its URL.

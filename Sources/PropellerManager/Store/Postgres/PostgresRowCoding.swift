@@ -130,7 +130,7 @@ enum PostgresRowCoding {
         ]
 
     /// Appends a task sample's values in the order of `taskSampleColumns`.
-    @Sendable static func bind(_ sample: TaskSample, into bindings: inout PostgresBindings) {
+    @Sendable static func bind(_ sample: TaskSample, into bindings: inout PostgresColumnArrays) {
         bindings.append(sample.taskID)
         bindings.append(sample.timestamp.microsecondsSinceEpoch)
         bindings.append(sample.propletID)
@@ -146,10 +146,11 @@ enum PostgresRowCoding {
         bindings.append(aggregated?.p50CPUUsage)
         bindings.append(aggregated?.p95CPUUsage)
         bindings.append(aggregated?.p95MemoryUsage)
+        bindings.endRow()
     }
 
     /// Appends a proplet sample's values in the order of `propletSampleColumns`.
-    @Sendable static func bind(_ sample: PropletSample, into bindings: inout PostgresBindings) {
+    @Sendable static func bind(_ sample: PropletSample, into bindings: inout PostgresColumnArrays) {
         bindings.append(sample.propletID)
         bindings.append(sample.timestamp.microsecondsSinceEpoch)
         bind(sample.metrics, into: &bindings)
@@ -158,9 +159,10 @@ enum PostgresRowCoding {
         bindings.append(sample.host.memoryUsedBytes)
         bindings.append(sample.host.load1m)
         bindings.append(Int64(sample.runningTasks))
+        bindings.endRow()
     }
 
-    private static func bind(_ metrics: ProcessMetrics, into bindings: inout PostgresBindings) {
+    private static func bind(_ metrics: ProcessMetrics, into bindings: inout PostgresColumnArrays) {
         bindings.append(metrics.cpuPercent)
         bindings.append(metrics.memoryBytes)
         bindings.append(metrics.memoryPercent)

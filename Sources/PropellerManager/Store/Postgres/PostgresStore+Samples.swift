@@ -3,9 +3,9 @@ import PostgresNIO
 import PropellerCore
 
 extension PostgresStore {
-    /// Stores task samples in one transaction with multi-row `INSERT … ON CONFLICT DO NOTHING` statements
-    /// (at most 1,000 rows each: PostgreSQL takes at most 65,535 parameters per statement). Waits and
-    /// retries while the database is unreachable (the insert is idempotent).
+    /// Stores task samples in one transaction with `INSERT … SELECT * FROM unnest(…) ON CONFLICT DO NOTHING`
+    /// (one array per column; see `insertRows`). Waits and retries while the database is unreachable (the
+    /// insert is idempotent).
     @discardableResult
     public func insertTaskSamples(_ samples: [TaskSample]) async throws -> Int {
         guard !samples.isEmpty else { return 0 }
@@ -67,16 +67,19 @@ extension PostgresStore {
         }
     }
 
-    /// Inserts `rows` in one transaction (waiting out a lost database); returns how many were new.
+    /// Inserts `rows` atomically (one statement, or one transaction; waiting out a lost database);
+    /// returns how many were new.
     private func insert<Row: Sendable>(
         _ operation: String,
         table: String,
         columns: [String],
         rows: [Row],
-        bind: @escaping @Sendable (Row, inout PostgresBindings) -> Void
+        bind: @escaping @Sendable (Row, inout PostgresColumnArrays) -> Void
     ) async throws -> Int {
         let logger = self.logger
-        return try await write(operation, retry: .untilCommitted) { connection in
+        // Up to one statement's worth of rows is one atomic INSERT: no BEGIN/COMMIT round trips (each costs
+        // a wake-up of the server and of this process, dear on a busy machine); more is one transaction.
+        let body: @Sendable (PostgresConnection) async throws -> Int = { connection in
             try await Self.insertRows(
                 connection,
                 table: table,
@@ -86,40 +89,37 @@ extension PostgresStore {
                 logger: logger
             )
         }
+        return rows.count <= Self.rowsPerStatement
+            ? try await statement(operation, retry: .untilCommitted, body)
+            : try await write(operation, retry: .untilCommitted, body)
     }
 
-    /// Inserts `rows` with multi-row `INSERT … ON CONFLICT DO NOTHING` statements of at most 1,000 rows,
-    /// inside the caller's transaction; returns how many rows were new.
+    /// Most rows one sample INSERT carries.
+    static let rowsPerStatement = 10_000
+
+    /// Inserts `rows` inside the caller's transaction with one `INSERT … SELECT * FROM unnest(…) ON
+    /// CONFLICT DO NOTHING` per 10,000 rows (one array parameter per column, see
+    /// `PostgresColumnArrays`); returns how many rows were new.
     static func insertRows<Row>(
         _ connection: PostgresConnection,
         table: String,
         columns: [String],
         rows: [Row],
-        bind: (Row, inout PostgresBindings) -> Void,
+        bind: (Row, inout PostgresColumnArrays) -> Void,
         logger: Logger
     ) async throws -> Int {
-        let chunk = 1000
+        let chunk = rowsPerStatement
         var inserted = 0
         var start = 0
         while start < rows.count {
             let end = min(start + chunk, rows.count)
-            var bindings = PostgresBindings(capacity: (end - start) * columns.count)
-            var values = ""
-            values.reserveCapacity((end - start) * columns.count * 6)
-            for row in rows[start..<end] {
-                let first = bindings.count + 1
-                bind(row, &bindings)
-                values += values.isEmpty ? "(" : ",("
-                for parameter in first..<first + columns.count {
-                    if parameter > first { values += "," }
-                    values += "$"
-                    values += String(parameter)
-                }
-                values += ")"
-            }
+            var arrays = PostgresColumnArrays(columns: columns.count)
+            for row in rows[start..<end] { bind(row, &arrays) }
+            var bindings = PostgresBindings(capacity: columns.count)
+            arrays.bind(into: &bindings)
             let sql = """
                 WITH inserted AS (
-                    INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES \(values)
+                    INSERT INTO \(table) (\(columns.joined(separator: ", "))) SELECT * FROM \(arrays.unnestSQL())
                     ON CONFLICT DO NOTHING RETURNING 1
                 )
                 SELECT count(*) FROM inserted

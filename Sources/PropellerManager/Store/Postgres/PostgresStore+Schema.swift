@@ -56,6 +56,11 @@ extension PostgresStore {
     /// Creates the migrations table and applies every migration not yet recorded, each in its own
     /// transaction under a transaction-scoped advisory lock, so managers that start at the same time
     /// apply each migration exactly once. Waits up to `timeout` for the database to accept connections.
+    ///
+    /// Nothing here waits past `timeout`: every migration transaction carries `lock_timeout` and
+    /// `statement_timeout` set to the time left, so a start-up stuck behind another session (one that
+    /// holds the migration lock, or a table lock an `ALTER TABLE` needs) retries and then fails naming
+    /// the lock, instead of hanging the manager (or a test) forever.
     func migrate(
         url: DatabaseURL,
         connection configuration: PostgresConnection.Configuration,
@@ -71,7 +76,7 @@ extension PostgresStore {
                     logger: logger
                 )
                 do {
-                    try await applyMigrations(connection)
+                    try await applyMigrations(connection, deadline: deadline)
                 } catch {
                     try? await connection.close()
                     throw error
@@ -84,6 +89,13 @@ extension PostgresStore {
                     throw StoreError.database("cannot open the database at \(url): \(Self.reason(error))")
                 }
                 guard ContinuousClock.now + delay < deadline else {
+                    if Self.isLockTimeout(error) {
+                        throw StoreError.unavailable(
+                            "cannot migrate the database at \(url) within \(timeout): another session holds "
+                                + "Propeller's migration lock (pg_advisory_xact_lock(\(Self.migrationLock))) "
+                                + "or a table lock a migration needs (\(reason))"
+                        )
+                    }
                     throw StoreError.unavailable("cannot reach the database at \(url): \(reason)")
                 }
                 logger.warning(
@@ -96,13 +108,38 @@ extension PostgresStore {
         }
     }
 
-    private func applyMigrations(_ connection: PostgresConnection) async throws {
+    /// The advisory lock key that serialises migrations (any constant; Propeller's own).
+    static let migrationLock = 7_170_770_001
+
+    /// The advisory lock key migrations hold (`pg_advisory_xact_lock`); public for monitoring and tests.
+    public static var migrationLockKey: Int { migrationLock }
+
+    /// Whether `error` is a lock wait or a statement ended by the timeouts `applyMigrations` sets.
+    static func isLockTimeout(_ error: any Error) -> Bool {
+        guard let state = (error as? PSQLError)?.serverInfo?[.sqlState] else { return false }
+        return state == "55P03" || state == "57014"
+    }
+
+    private func applyMigrations(_ connection: PostgresConnection, deadline: ContinuousClock.Instant) async throws {
         let logger = self.logger
         do {
             for migration in Self.migrations {
+                let milliseconds = max(1, Int((deadline - ContinuousClock.now) / .milliseconds(1)))
                 try await Self.transaction(connection, logger: logger) { connection in
-                    // Any constant identifies Propeller's migrations; held until this transaction ends.
-                    try await connection.query("SELECT pg_advisory_xact_lock(7170770001)", logger: logger)
+                    try await connection.query(
+                        PostgresQuery(unsafeSQL: "SET LOCAL lock_timeout = \(milliseconds)"),
+                        logger: logger
+                    )
+                    try await connection.query(
+                        PostgresQuery(unsafeSQL: "SET LOCAL statement_timeout = \(milliseconds)"),
+                        logger: logger
+                    )
+                    // Held until this transaction ends. The row is read, so that a lock timeout is
+                    // thrown here (an unread result would hide it and fail the next statement instead).
+                    _ = try await connection.query(
+                        PostgresQuery(unsafeSQL: "SELECT pg_advisory_xact_lock(\(Self.migrationLock))"),
+                        logger: logger
+                    ).collect()
                     try await connection.query(
                         """
                         CREATE TABLE IF NOT EXISTS propeller_migrations (

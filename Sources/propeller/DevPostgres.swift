@@ -1,4 +1,5 @@
 import Foundation
+import PropellerLauncher
 
 #if canImport(Glibc)
 import Glibc
@@ -61,7 +62,7 @@ struct DevPostgres {
     }
 
     /// Initialises `<dataDir>/postgres` unless it already holds a cluster; returns the managers' password.
-    func prepare(dataDir: URL) throws -> String {
+    func prepare(dataDir: URL) async throws -> String {
         let cluster = dataDir.appendingPathComponent("postgres")
         let passwordFile = dataDir.appendingPathComponent("postgres.password")
         if FileManager.default.fileExists(atPath: cluster.appendingPathComponent("PG_VERSION").path) {
@@ -92,7 +93,7 @@ struct DevPostgres {
                 "--auth=scram-sha-256", "--no-instructions", "-E", "UTF8", "--locale=C.UTF-8",
             ]
         )
-        try runToCompletion(executable, arguments, log: dataDir.appendingPathComponent("initdb.log"))
+        try await runToCompletion(executable, arguments, log: dataDir.appendingPathComponent("initdb.log"))
         guard rename(work.appendingPathComponent("data").path, cluster.path) == 0 else {
             throw CLIError(
                 description: "cannot move the new cluster to \(cluster.path): \(String(cString: strerror(errno)))"
@@ -146,20 +147,19 @@ struct DevPostgres {
         }
     }
 
-    private func runToCompletion(_ executable: String, _ arguments: [String], log: URL) throws {
-        let fd = open(log.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw CLIError(description: "cannot write \(log.path)") }
-        defer { close(fd) }
-        let pid = try ChildSpawner.spawn(
-            executable: executable,
+    private func runToCompletion(_ executable: String, _ arguments: [String], log: URL) async throws {
+        let process = try await ProcessLauncher.launch(
+            executable,
             arguments: arguments,
-            environment: ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" },
-            outputFD: fd
+            environment: ProcessLauncher.inheritedEnvironment(),
+            output: .file(log.path)
         )
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        let status = await process.waitForExit(timeout: .seconds(120))
         guard status == 0 else {
-            throw CLIError(description: "initdb failed (status \(status)); see \(log.path)")
+            if status == nil { process.send(SIGKILL) }
+            throw CLIError(
+                description: "initdb failed (\(status.map { "status \($0)" } ?? "no exit within 120 s")); see \(log.path)"
+            )
         }
     }
 }
@@ -171,7 +171,7 @@ extension DevStack {
     func startPostgres(port: Int) async throws -> String {
         try Self.requireFree(port, option: "--postgres-port (or --database-url to use that database)")
         let postgres = try DevPostgres()
-        let password = try postgres.prepare(dataDir: dataDir)
+        let password = try await postgres.prepare(dataDir: dataDir)
         say("starting PostgreSQL on 127.0.0.1:\(port)…")
         let (executable, arguments) = postgres.command(
             "postgres",

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PropellerCore
+import PropellerLauncher
 import PropellerMQTT
 import PropellerTestSupport
 import Synchronization
@@ -33,7 +34,7 @@ struct AttackerTests {
             var managerEnvironment = try generated.environment("manager-manager")
             managerEnvironment["MANAGER_HTTP_PORT"] = "\(httpPort)"
             managerEnvironment["MANAGER_STORAGE"] = "memory"
-            let manager = try SecureStackTests.spawn(
+            let manager = try await SecureStackTests.spawn(
                 ["manager"],
                 managerEnvironment,
                 log: work.appendingPathComponent("manager.log")
@@ -43,7 +44,7 @@ struct AttackerTests {
             propletEnvironment["PROPLET_LIVELINESS_INTERVAL"] = "1"
             propletEnvironment["PROPLET_METRICS_INTERVAL"] = "1"
             let propletLog = work.appendingPathComponent("pa.log")
-            let proplet = try SecureStackTests.spawn(["proplet"], propletEnvironment, log: propletLog)
+            let proplet = try await SecureStackTests.spawn(["proplet"], propletEnvironment, log: propletLog)
             defer { for process in [proplet, manager] { kill(process.processIdentifier, SIGKILL) } }
             let api = URL(string: "http://127.0.0.1:\(httpPort)")!
             func get(_ path: String) async throws -> HTTPTestClient.Response {
@@ -148,7 +149,7 @@ struct AttackerTests {
             try await send(reader, "control/proplet/task_metrics", sample("pa"))
             // B's last will on A's alive topic: the broker drops it.
             let credentials = try generated.environment("proplet-pb")
-            let will = try SpawnedProcess(
+            let will = try await ProcessLauncher.launch(
                 "/usr/bin/mosquitto_sub",
                 arguments: [
                     "-p", "\(generated.port)", "-u", "pb", "-P", credentials["PROPELLER_MQTT_PASSWORD"] ?? "",

@@ -99,7 +99,7 @@ struct DevPostgres {
                 description: "cannot move the new cluster to \(cluster.path): \(String(cString: strerror(errno)))"
             )
         }
-        FileManager.default.createFile(
+        _ = FileManager.default.createFile(
             atPath: passwordFile.path,
             contents: Data(password.utf8),
             attributes: [.posixPermissions: 0o600]

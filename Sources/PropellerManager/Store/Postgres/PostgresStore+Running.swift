@@ -1,4 +1,5 @@
 import Logging
+import Synchronization
 import PostgresNIO
 import _ConnectionPoolModule
 
@@ -50,8 +51,12 @@ extension PostgresStore {
         let logger = self.logger
         var delay = Duration.milliseconds(100)
         while true {
+            // One try never waits longer than this, even when the operation as a whole may wait for
+            // ever (`untilCommitted`): a lease or a query stuck after a server restart is given up and
+            // tried again on a fresh connection (samples are idempotent, so a repeat is harmless).
+            let attemptDeadline = deadline ?? .now + max(operationTimeout, .seconds(10))
             do {
-                let result = try await attempt(deadline: deadline) { connection in
+                let result = try await attempt(deadline: attemptDeadline) { connection in
                     transaction
                         ? try await Self.transaction(connection, logger: logger, body) : try await body(connection)
                 }
@@ -86,22 +91,31 @@ extension PostgresStore {
         }
     }
 
-    /// One try of `body` on a pooled connection, given up at `deadline` (nil: no limit).
+    /// One try of `body` on a pooled connection, given up at `deadline` (nil: no limit). The try runs
+    /// in its own task and is only cancelled when the deadline passes: a task group would wait for a
+    /// child that ignores cancellation (a lease or a query stuck on a dead connection), so the caller
+    /// is answered at the deadline whatever the abandoned try does.
     func attempt<T: Sendable>(
         deadline: ContinuousClock.Instant?,
         _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
         let client = self.client
         guard let deadline else { return try await client.withConnection { try await body($0) } }
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await client.withConnection { try await body($0) } }
-            group.addTask {
-                try await Task.sleep(until: deadline)
-                return nil
+        let work = Task { try await client.withConnection { try await body($0) } }
+        let outcome = AttemptOutcome<T>()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+                outcome.install(continuation)
+                Task {
+                    do { outcome.finish(.success(try await work.value)) } catch { outcome.finish(.failure(error)) }
+                }
+                Task {
+                    try? await Task.sleep(until: deadline)
+                    if outcome.finish(.failure(DeadlinePassed())) { work.cancel() }
+                }
             }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let value = first else { throw DeadlinePassed() }
-            return value
+        } onCancel: {
+            work.cancel()
         }
     }
 
@@ -220,3 +234,43 @@ struct CommitFailed: Error {
 
 /// An attempt ran past its deadline.
 struct DeadlinePassed: Error {}
+
+/// The first of an attempt's result and its deadline, delivered once to the waiting caller.
+final class AttemptOutcome<T: Sendable>: Sendable {
+    private struct State {
+        var continuation: CheckedContinuation<T, any Error>?
+        var early: Result<T, any Error>?
+        var done = false
+    }
+    private let state = Mutex(State())
+
+    func install(_ continuation: CheckedContinuation<T, any Error>) {
+        let early: Result<T, any Error>? = state.withLock { value in
+            if let early = value.early {
+                value.early = nil
+                return early
+            }
+            value.continuation = continuation
+            return nil
+        }
+        if let early { continuation.resume(with: early) }
+    }
+
+    /// Delivers `result` unless an earlier one was; returns whether this one was delivered.
+    @discardableResult
+    func finish(_ result: Result<T, any Error>) -> Bool {
+        let continuation: CheckedContinuation<T, any Error>?? = state.withLock { value in
+            guard !value.done else { return .none }
+            value.done = true
+            guard let continuation = value.continuation else {
+                value.early = result
+                return .some(nil)
+            }
+            value.continuation = nil
+            return .some(continuation)
+        }
+        guard case .some(let waiting) = continuation else { return false }
+        waiting?.resume(with: result)
+        return true
+    }
+}

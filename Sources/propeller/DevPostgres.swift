@@ -157,9 +157,8 @@ struct DevPostgres {
         let status = await process.waitForExit(timeout: .seconds(120))
         guard status == 0 else {
             if status == nil { process.send(SIGKILL) }
-            throw CLIError(
-                description: "initdb failed (\(status.map { "status \($0)" } ?? "no exit within 120 s")); see \(log.path)"
-            )
+            let outcome = status.map { "status \($0)" } ?? "no exit within 120 s"
+            throw CLIError(description: "initdb failed (\(outcome)); see \(log.path)")
         }
     }
 }

@@ -61,16 +61,18 @@ final class DevStack: Sendable {
             name,
             executable: Self.selfExecutable,
             arguments: ["manager"],
-            environment: brokerAuth.withLock { $0?.managerEnvironment ?? [:] }.merging([
-                "PROPELLER_MQTT_URL": brokerURL,
-                "MANAGER_HTTP_HOST": "127.0.0.1",
-                "MANAGER_HTTP_PORT": String(httpPort),
-            ].merging(
-                storage ?? [
-                    "MANAGER_STORAGE": "sqlite",
-                    "MANAGER_DB_PATH": dataDir.appendingPathComponent("propeller.db").path,
-                ]
-            ) { _, new in new }) { _, explicit in explicit }
+            environment: brokerAuth.withLock { $0?.managerEnvironment ?? [:] }.merging(
+                [
+                    "PROPELLER_MQTT_URL": brokerURL,
+                    "MANAGER_HTTP_HOST": "127.0.0.1",
+                    "MANAGER_HTTP_PORT": String(httpPort),
+                ].merging(
+                    storage ?? [
+                        "MANAGER_STORAGE": "sqlite",
+                        "MANAGER_DB_PATH": dataDir.appendingPathComponent("propeller.db").path,
+                    ]
+                ) { _, new in new }
+            ) { _, explicit in explicit }
         )
     }
 

@@ -62,7 +62,7 @@ struct StoreModuleTests {
         }
     }
 
-    @Test("migration v5-modules (v6 in PostgreSQL) moves each task's base64 file into the modules table, once per digest")
+    @Test("migration v5-modules moves each task's base64 file into the modules table, once per digest")
     func migration() async throws {
         try await withTemporaryDirectory { directory in
             let path = directory.appendingPathComponent("manager.db").path

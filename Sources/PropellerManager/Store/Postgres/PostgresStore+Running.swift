@@ -1,6 +1,6 @@
 import Logging
-import Synchronization
 import PostgresNIO
+import Synchronization
 import _ConnectionPoolModule
 
 /// How an operation reacts when the database cannot be reached.

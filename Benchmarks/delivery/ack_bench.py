@@ -8,8 +8,8 @@ import tempfile
 import time
 import uuid
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import BIN_DIR, cpu_seconds, http, registered, start_broker, start_manager, stop_all, wait_for  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from bench_common import BIN_DIR, cpu_seconds, http, registered, start_broker, start_manager, stop_all, wait_for  # noqa: E402
 
 SAMPLES = int(os.environ.get("DELIVERY_SAMPLES", "100000"))
 TASKS = int(os.environ.get("DELIVERY_TASKS", "20"))

@@ -7,8 +7,8 @@ import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import BIN_DIR, cpu_seconds, http, start_broker, start_manager, stop_all, wait_for  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from bench_common import BIN_DIR, cpu_seconds, http, start_broker, start_manager, stop_all, wait_for  # noqa: E402
 
 TASKS = int(os.environ.get("JOURNAL_TASKS", "100"))
 SECONDS = int(os.environ.get("JOURNAL_SECONDS", "20"))

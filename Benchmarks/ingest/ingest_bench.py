@@ -8,7 +8,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 import uuid
 
 SAMPLES = int(os.environ.get("INGEST_SAMPLES", "200000"))
@@ -19,45 +18,13 @@ PUBLISHERS = int(os.environ.get("INGEST_PUBLISHERS", "4"))
 INFLIGHT = int(os.environ.get("INGEST_INFLIGHT", "20"))
 BIN_DIR = os.environ["PROPELLER_BIN_DIR"]
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from bench_common import cpu_seconds, free_port, http, registered, wait_for  # noqa: E402
 
 
-def http(url, method="GET", body=None):
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method)
-    if data is not None:
-        request.add_header("Content-Type", "application/json")
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read() or b"null")
 
 
-def registered(url):
-    """The proplet at `url` has its metadata (False while it is unknown: 404)."""
-    try:
-        return bool(http(url).get("metadata"))
-    except OSError:
-        return False
 
-
-def cpu_seconds(pid):
-    """user + system CPU time of a process, from /proc/[pid]/stat."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def wait_for(predicate, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise SystemExit(f"timed out waiting for {what}")
 
 
 def main():

@@ -1,4 +1,5 @@
-"""Shared helpers of the delivery benchmarks: a local Mosquitto and a `propeller manager`."""
+"""Helpers shared by the Python benchmarks (delivery, ingest, postgres-ingest): HTTP, ports, CPU time,
+waiting, and a local Mosquitto and `propeller manager` for the delivery benchmarks."""
 import json
 import os
 import re

@@ -57,6 +57,10 @@ struct DevCommand: AsyncParsableCommand {
             // once, instead of at its first heartbeat (PROPLET_LIVELINESS_INTERVAL, 10 s by default).
             try await stack.waitForManager(client, signals: signals)
             try await stack.startProplet(brokerURL: brokerURL)
+            let managerClients = try (0..<max(1, managers)).map {
+                try ManagerAPIClient(baseURL: "http://127.0.0.1:\(httpPort + $0)")
+            }
+            try await stack.waitForProplet(managerClients, signals: signals)
             let brokerDirectory = stack.dataDir.appendingPathComponent("broker").path
             let brokerNote =
                 mqttURL != nil

@@ -90,9 +90,38 @@ final class DevStack: Sendable {
             environment: brokerAuth.withLock { $0?.propletEnvironment ?? [:] }.merging([
                 "PROPELLER_MQTT_URL": brokerURL,
                 "PROPLET_STATE_DIR": dataDir.appendingPathComponent("proplet").path,
-                "PROPLET_NAME": "dev-proplet",
+                "PROPLET_NAME": Self.propletName,
             ]) { _, explicit in explicit }
         )
+    }
+
+    /// The name the dev proplet registers with.
+    static let propletName = "dev-proplet"
+
+    /// Polls each manager's `/proplets` until the dev proplet is listed alive with its metadata (it has
+    /// registered), so that a task started once `propeller dev` says it is running finds a proplet on any
+    /// manager. Not registered within 30 s (a very slow first start): says so and runs on — the proplet
+    /// registers again at every manager hello and heartbeat.
+    func waitForProplet(_ clients: [ManagerAPIClient], signals: ShutdownSignals) async throws {
+        say("waiting for the proplet to register…")
+        let deadline = ContinuousClock.now + .seconds(30)
+        for client in clients {
+            while true {
+                if let page = try? await client.fetch(PropletPage.self, "GET", "proplets"),
+                    page.proplets.contains(where: { $0.name == Self.propletName && $0.alive && $0.metadata != nil })
+                {
+                    break
+                }
+                if let dead = children.withLock({ $0.first { !$0.child.isRunning } }) {
+                    throw CLIError(description: "\(dead.name) exited early; see \(logPath(dead.name))")
+                }
+                guard ContinuousClock.now < deadline else {
+                    say("the proplet has not registered within 30 s; running anyway (see \(logPath("proplet")))")
+                    return
+                }
+                if await signals.wait(for: .milliseconds(100)) { throw CLIError(description: "interrupted") }
+            }
+        }
     }
 
     /// Polls `/health/ready` until the manager is connected to the broker and subscribed (or a child

@@ -40,7 +40,7 @@ struct DevStack {
 }
 
 /// Starts `propeller dev` (with extra `arguments`), waits until the manager answers and a proplet is
-/// alive, runs the body, then sends SIGINT and checks that the stack and every process it started are gone.
+/// registered (alive, with its metadata), runs the body, then sends SIGINT and checks that the stack and every process it started are gone.
 ///
 /// With `apiToken` the manager runs with API tokens on (`MANAGER_API_TOKENS_FILE` holding that one admin
 /// token), `propeller dev`'s own client sends it (`PROPELLER_API_TOKEN`) and so does `DevStack.request`.
@@ -107,7 +107,8 @@ private func waitUntilReady(_ stack: DevStack) async throws {
     while ContinuousClock.now < deadline {
         guard stack.process.isRunning else { throw HarnessError("propeller dev exited early:\n\(stack.log)") }
         if let (status, page) = try? await stack.request("GET", "/proplets"), status == 200,
-            (try? page.decoded(as: PropletPage.self))?.proplets.contains(where: \.alive) == true
+            (try? page.decoded(as: PropletPage.self))?.proplets.contains(where: { $0.alive && $0.metadata != nil })
+                == true
         {
             return
         }

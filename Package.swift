@@ -190,6 +190,7 @@ let package = Package(
             name: "PropellerWasmTests",
             dependencies: [
                 "PropellerCore",
+                "PropellerLauncher",
                 "PropellerWasm",
                 "PropellerTestSupport",
                 .product(name: "WasmKit", package: "WasmKit"),
@@ -284,6 +285,7 @@ let package = Package(
         .executableTarget(
             name: "module-fetch-bench",
             dependencies: [
+                "PropellerLauncher",
                 "PropellerRegistry",
                 .product(name: "Logging", package: "swift-log"),
             ],

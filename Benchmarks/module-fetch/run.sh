@@ -37,5 +37,6 @@ echo
 echo "\`Benchmarks/module-fetch/run.sh\` (release build; Debian docker-registry 2.8 on loopback, filesystem storage;"
 echo "median of $ROUNDS rounds). A cold fetch is manifest GET + blob GET + SHA-256 check + cache write; a warm fetch"
 echo "by tag still GETs the manifest but serves the blob from the cache; a warm fetch by digest touches no network."
+echo "curl's column is curl's own \`time_total\` (without the time to start curl)."
 echo
 "$BIN_DIR/module-fetch-bench" "127.0.0.1:$PORT" "$ROUNDS"

@@ -28,6 +28,10 @@ public final class LaunchedProcess: Sendable {
     /// The exit status, or 128 + signal number when a signal ended it; nil until it has been reaped.
     public var terminationStatus: Int32? { state.status }
 
+    /// The signal that ended the child, or nil when it exited (or has not been reaped yet): tells an
+    /// `exit(137)` from a SIGKILL, which `terminationStatus` reports alike.
+    public var terminationSignal: Int32? { state.signal }
+
     /// Sends `signal` to the child unless it has already been reaped.
     public func send(_ signal: Int32) { state.send(signal, to: processIdentifier) }
 
@@ -66,6 +70,7 @@ final class LaunchState: Sendable {
         var reapRequested = false
         var released = false
         var status: Int32?
+        var signal: Int32?
     }
 
     let reaping: LaunchReaping
@@ -79,6 +84,7 @@ final class LaunchState: Sendable {
 
     var hasExited: Bool { values.withLock { $0.exited || $0.status != nil } }
     var status: Int32? { values.withLock { $0.status } }
+    var signal: Int32? { values.withLock { $0.signal } }
 
     func requestReaping() { values.withLock { $0.reapRequested = true } }
 
@@ -115,7 +121,9 @@ final class LaunchState: Sendable {
             value.released = true
             switch termination {
             case .exited(let code): value.status = code
-            case .signaled(let signal): value.status = 128 + signal
+            case .signaled(let signal):
+                value.status = 128 + signal
+                value.signal = signal
             case nil: value.status = -1
             }
         }

@@ -37,21 +37,39 @@ struct HTTPTransport: Sendable {
     var addressPolicy: AddressPolicy
 
     /// Sends `request`; the body may be at most `limit` bytes. A host the address policy refuses (in
-    /// the request or in a redirect) fails the request before anything is sent to it.
-    func send(_ request: URLRequest, limit: Int) async throws(HTTPTransportError) -> HTTPResponse {
+    /// the request or in a redirect) fails the request before anything is sent to it. With `sent`, a
+    /// request body goes up as an upload task and `sent` is called with the bytes of it sent so far, as
+    /// they leave (FoundationNetworking reports upload progress only for upload tasks).
+    func send(
+        _ request: URLRequest,
+        limit: Int,
+        sent: (@Sendable (Int64) -> Void)? = nil
+    ) async throws(HTTPTransportError) -> HTTPResponse {
         var request = request
         request.timeoutInterval = timeoutSeconds
         if let host = request.url?.host, let refusal = addressPolicy.refusal(host: host) {
             throw .failed(refusal)
         }
-        let collector = BoundedBodyCollector(limit: limit, addressPolicy: addressPolicy)
+        // A HEAD answer announces the size of the body it does not send (a blob already in the registry).
+        let collector = BoundedBodyCollector(
+            limit: limit,
+            addressPolicy: addressPolicy,
+            sent: sent,
+            checksAnnouncedLength: request.httpMethod != "HEAD"
+        )
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = timeoutSeconds
         configuration.timeoutIntervalForResource = timeoutSeconds
         configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
         let session = URLSession(configuration: configuration, delegate: collector, delegateQueue: nil)
         defer { session.finishTasksAndInvalidate() }
-        let task = session.dataTask(with: request)
+        let task: URLSessionDataTask
+        if sent != nil, let body = request.httpBody {
+            request.httpBody = nil
+            task = session.uploadTask(with: request, from: body)
+        } else {
+            task = session.dataTask(with: request)
+        }
         let result = await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 collector.start(continuation)
@@ -76,11 +94,20 @@ private final class BoundedBodyCollector: NSObject, URLSessionDataDelegate, Send
 
     private let limit: Int
     private let addressPolicy: AddressPolicy
+    private let sent: (@Sendable (Int64) -> Void)?
+    private let checksAnnouncedLength: Bool
     private let state = Mutex(State())
 
-    init(limit: Int, addressPolicy: AddressPolicy) {
+    init(
+        limit: Int,
+        addressPolicy: AddressPolicy,
+        sent: (@Sendable (Int64) -> Void)?,
+        checksAnnouncedLength: Bool
+    ) {
         self.limit = limit
         self.addressPolicy = addressPolicy
+        self.sent = sent
+        self.checksAnnouncedLength = checksAnnouncedLength
     }
 
     func start(_ continuation: CheckedContinuation<Result<HTTPResponse, HTTPTransportError>, Never>) {
@@ -95,7 +122,7 @@ private final class BoundedBodyCollector: NSObject, URLSessionDataDelegate, Send
     ) {
         let http = response as? HTTPURLResponse
         let announced = http?.value(forHTTPHeaderField: "Content-Length").flatMap { Int($0) }
-        let tooLarge = announced.map { $0 > limit } ?? false
+        let tooLarge = checksAnnouncedLength && (announced.map { $0 > limit } ?? false)
         state.withLock {
             $0.response = http
             if tooLarge { $0.failure = .bodyTooLarge(limit: limit, size: announced) }
@@ -115,6 +142,16 @@ private final class BoundedBodyCollector: NSObject, URLSessionDataDelegate, Send
             return false
         }
         if overLimit { dataTask.cancel() }
+    }
+
+    func urlSession(
+        _ session: URLSession,
+        task: URLSessionTask,
+        didSendBodyData bytesSent: Int64,
+        totalBytesSent: Int64,
+        totalBytesExpectedToSend: Int64
+    ) {
+        sent?(totalBytesSent)
     }
 
     func urlSession(

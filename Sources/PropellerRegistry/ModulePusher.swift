@@ -22,6 +22,39 @@ public struct PushLayer: Sendable {
     }
 }
 
+/// How far the upload of one blob of a push has got: what ``ModulePusher`` tells its progress handler.
+public struct PushProgress: Sendable, Equatable {
+    /// Where the blob's upload is.
+    public enum Phase: Sendable, Equatable {
+        /// Bytes are being sent (reported as they leave, many times per blob).
+        case uploading
+        /// The registry stored the blob (reported once; `bytesSent == totalBytes`).
+        case uploaded
+        /// The repository had the blob already, so nothing was sent (reported once).
+        case alreadyPresent
+    }
+
+    /// The blob: `config`, or the layer's `org.opencontainers.image.title` (`module.wasm`), else its media type.
+    public var blob: String
+    /// The blob's digest (`sha256:<hex>`).
+    public var digest: String
+    /// Bytes of the blob sent so far (0 for `.alreadyPresent`).
+    public var bytesSent: Int
+    /// The blob's size.
+    public var totalBytes: Int
+    /// Where the upload is.
+    public var phase: Phase
+
+    /// A progress report.
+    public init(blob: String, digest: String, bytesSent: Int, totalBytes: Int, phase: Phase) {
+        self.blob = blob
+        self.digest = digest
+        self.bytesSent = bytesSent
+        self.totalBytes = totalBytes
+        self.phase = phase
+    }
+}
+
 /// Publishes Wasm modules to an OCI registry as artifacts: config blob
 /// (`application/vnd.wasm.config.v0+json`), one `application/vnd.wasm.content.layer.v1+wasm` layer, and
 /// an OCI image manifest under the reference's tag (or digest). Blobs already in the repository are not
@@ -30,13 +63,20 @@ public struct ModulePusher: Sendable {
     private let configuration: ModuleFetcherConfiguration
     private let registry: RegistryClient
     private let logger: Logger
+    private let progress: (@Sendable (PushProgress) -> Void)?
 
     /// A pusher using the registry settings of `configuration` (default registry, insecure list,
-    /// credentials, timeout); the cache directory is not used.
-    public init(configuration: ModuleFetcherConfiguration, logger: Logger) {
+    /// credentials, timeout); the cache directory is not used. `progress`, when given, is called (on
+    /// URLSession's delegate queue) as each blob's bytes are sent, and once when each blob is done.
+    public init(
+        configuration: ModuleFetcherConfiguration,
+        logger: Logger,
+        progress: (@Sendable (PushProgress) -> Void)? = nil
+    ) {
         self.configuration = configuration
         self.registry = RegistryClient(configuration: configuration, logger: logger)
         self.logger = logger
+        self.progress = progress
     }
 
     /// Pushes a Wasm module (it must start with the `\0asm` magic) and returns the manifest digest.
@@ -61,6 +101,7 @@ public struct ModulePusher: Sendable {
         let configDescriptor = try await upload(
             config,
             mediaType: OCIMediaType.wasmConfig,
+            name: "config",
             image,
             base,
             scope,
@@ -68,7 +109,15 @@ public struct ModulePusher: Sendable {
         )
         var layerDescriptors: [OCIDescriptor] = []
         for layer in layers {
-            var descriptor = try await upload(layer.bytes, mediaType: layer.mediaType, image, base, scope, reference)
+            var descriptor = try await upload(
+                layer.bytes,
+                mediaType: layer.mediaType,
+                name: layer.annotations?["org.opencontainers.image.title"] ?? layer.mediaType,
+                image,
+                base,
+                scope,
+                reference
+            )
             descriptor.annotations = layer.annotations
             layerDescriptors.append(descriptor)
         }
@@ -109,10 +158,11 @@ public struct ModulePusher: Sendable {
         return digest
     }
 
-    /// Uploads a blob unless the repository has it; returns its descriptor.
+    /// Uploads a blob unless the repository has it, telling `progress`; returns its descriptor.
     private func upload(
         _ bytes: [UInt8],
         mediaType: String,
+        name: String,
         _ image: ImageReference,
         _ base: URL,
         _ scope: String,
@@ -128,7 +178,17 @@ public struct ModulePusher: Sendable {
             scope: scope,
             reference: reference
         )
-        if head.status == 200 { return descriptor }
+        let total = bytes.count
+        var report: (@Sendable (Int, PushProgress.Phase) -> Void)?
+        if let progress {
+            report = { sent, phase in
+                progress(PushProgress(blob: name, digest: digest, bytesSent: sent, totalBytes: total, phase: phase))
+            }
+        }
+        if head.status == 200 {
+            report?(0, .alreadyPresent)
+            return descriptor
+        }
         let start = try await registry.send(
             "POST",
             base.appendingPathComponent("\(image.repository)/blobs/uploads/"),
@@ -162,6 +222,10 @@ public struct ModulePusher: Sendable {
         guard let uploadURL = components.url else {
             throw .network(reference: reference, detail: "the registry sent an unusable upload Location \(location)")
         }
+        var sentHandler: (@Sendable (Int64) -> Void)?
+        if let report {
+            sentHandler = { sent in report(Int(sent), .uploading) }
+        }
         let finish = try await registry.send(
             "PUT",
             uploadURL,
@@ -169,7 +233,8 @@ public struct ModulePusher: Sendable {
             scope: scope,
             headers: ["Content-Type": "application/octet-stream"],
             body: bytes,
-            reference: reference
+            reference: reference,
+            sent: sentHandler
         )
         guard finish.status == 201 else {
             throw .network(
@@ -177,6 +242,7 @@ public struct ModulePusher: Sendable {
                 detail: "uploading blob \(digest) answered \(RegistryClient.errorSummary(finish))"
             )
         }
+        report?(bytes.count, .uploaded)
         return descriptor
     }
 }

@@ -45,6 +45,8 @@ final class RegistryClient: Sendable {
     }
 
     /// Sends a request to the registry, authenticating when challenged; returns any status but 401/403.
+    /// `sent` is told how many bytes of `body` have been sent (from 0 again when a challenge makes it
+    /// send the request a second time).
     func send(
         _ method: String,
         _ url: URL,
@@ -53,11 +55,21 @@ final class RegistryClient: Sendable {
         headers: [String: String] = [:],
         body: [UInt8]? = nil,
         limit: Int = maxMetadataBytes,
-        reference: String
+        reference: String,
+        sent: (@Sendable (Int64) -> Void)? = nil
     ) async throws(ModuleFetchError) -> HTTPResponse {
         let key = "\(registry.hostPort) \(scope)"
         let cached = authorizations.withLock { $0[key] }
-        var response = try await perform(method, url, headers, body, cached, limit: limit, reference: reference)
+        var response = try await perform(
+            method,
+            url,
+            headers,
+            body,
+            cached,
+            limit: limit,
+            reference: reference,
+            sent: sent
+        )
         if response.status == 401 {
             let authorization = try await answer(
                 challenge: response.header("WWW-Authenticate"),
@@ -65,7 +77,16 @@ final class RegistryClient: Sendable {
                 reference: reference
             )
             authorizations.withLock { $0[key] = authorization }
-            response = try await perform(method, url, headers, body, authorization, limit: limit, reference: reference)
+            response = try await perform(
+                method,
+                url,
+                headers,
+                body,
+                authorization,
+                limit: limit,
+                reference: reference,
+                sent: sent
+            )
         }
         switch response.status {
         case 401:
@@ -108,7 +129,8 @@ final class RegistryClient: Sendable {
         _ body: [UInt8]?,
         _ authorization: String?,
         limit: Int,
-        reference: String
+        reference: String,
+        sent: (@Sendable (Int64) -> Void)? = nil
     ) async throws(ModuleFetchError) -> HTTPResponse {
         var request = URLRequest(url: url)
         request.httpMethod = method
@@ -117,7 +139,7 @@ final class RegistryClient: Sendable {
         if let body { request.httpBody = Data(body) }
         logger.trace("registry request", metadata: ["http.method": "\(method)", "http.url": "\(url.absoluteString)"])
         do {
-            return try await transport.send(request, limit: limit)
+            return try await transport.send(request, limit: limit, sent: sent)
         } catch {
             switch error {
             case .bodyTooLarge(let limit, let size):

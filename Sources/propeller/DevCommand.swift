@@ -39,6 +39,15 @@ struct DevCommand: AsyncParsableCommand {
         help: "Use this existing PostgreSQL (MANAGER_DATABASE_URL) instead of starting one; implies --storage postgres."
     )
     var databaseURL: String?
+    @Flag(
+        help: """
+            Also start a local OCI registry (Debian's docker-registry) for `propeller push` and image_url; the \
+            proplet then fetches from it (PROPLET_REGISTRY_URL, PROPLET_REGISTRY_ALLOW_PRIVATE=true).
+            """
+    )
+    var registry = false
+    @Option(help: "Port of the registry --registry starts (on 127.0.0.1).")
+    var registryPort = 5000
 
     func run() async throws {
         let stack = DevStack(dataDir: URL(fileURLWithPath: dataDir).standardizedFileURL)
@@ -56,11 +65,13 @@ struct DevCommand: AsyncParsableCommand {
             // The proplet starts once the manager is subscribed: its registration is then received at
             // once, instead of at its first heartbeat (PROPLET_LIVELINESS_INTERVAL, 10 s by default).
             try await stack.waitForManager(client, signals: signals)
-            try await stack.startProplet(brokerURL: brokerURL)
+            let registryHost = registry ? try await stack.startRegistry(port: registryPort) : nil
+            try await stack.startProplet(brokerURL: brokerURL, registry: registryHost)
             let managerClients = try (0..<max(1, managers)).map {
                 try ManagerAPIClient(baseURL: "http://127.0.0.1:\(httpPort + $0)")
             }
             try await stack.waitForProplet(managerClients, signals: signals)
+            let registryLine = registryHost.map { "\n  OCI registry  \($0) (log: \(stack.logPath("registry")))" } ?? ""
             let brokerDirectory = stack.dataDir.appendingPathComponent("broker").path
             let brokerNote =
                 mqttURL != nil
@@ -73,7 +84,7 @@ struct DevCommand: AsyncParsableCommand {
                 """
                 propeller dev is running
                   MQTT broker   \(brokerURL)\(brokerNote)
-                \(managerLines)
+                \(managerLines)\(registryLine)
                   proplet       log: \(stack.logPath("proplet"))
                   metrics       mosquitto_sub -h 127.0.0.1 -p \(URL(string: brokerURL)?.port ?? 1883) -t 'm/+/c/+/metrics/#' -v
                 Press Ctrl-C to stop.

@@ -81,18 +81,72 @@ final class DevStack: Sendable {
         children.withLock { $0.first { $0.name == name }?.child.isRunning ?? false }
     }
 
-    func startProplet(brokerURL: String) async throws {
+    /// Starts the proplet; `registry` (`127.0.0.1:<port>` from `startRegistry`) becomes its default
+    /// registry, and fetches from loopback are allowed for it (`PROPLET_REGISTRY_ALLOW_PRIVATE=true`).
+    func startProplet(brokerURL: String, registry: String? = nil) async throws {
         say("starting a proplet…")
+        var environment = [
+            "PROPELLER_MQTT_URL": brokerURL,
+            "PROPLET_STATE_DIR": dataDir.appendingPathComponent("proplet").path,
+            "PROPLET_NAME": Self.propletName,
+        ]
+        if let registry {
+            environment["PROPLET_REGISTRY_URL"] = registry
+            environment["PROPLET_REGISTRY_ALLOW_PRIVATE"] = "true"
+        }
         try await spawn(
             "proplet",
             executable: Self.selfExecutable,
             arguments: ["proplet"],
-            environment: brokerAuth.withLock { $0?.propletEnvironment ?? [:] }.merging([
-                "PROPELLER_MQTT_URL": brokerURL,
-                "PROPLET_STATE_DIR": dataDir.appendingPathComponent("proplet").path,
-                "PROPLET_NAME": Self.propletName,
-            ]) { _, explicit in explicit }
+            environment: brokerAuth.withLock { $0?.propletEnvironment ?? [:] }.merging(environment) { _, explicit in
+                explicit
+            }
         )
+    }
+
+    /// Starts Debian's `docker-registry` (CNCF distribution) on 127.0.0.1:`port` with its storage in
+    /// `<data dir>/registry` (kept across runs), for `propeller push` and `image_url`; returns `host:port`.
+    func startRegistry(port: Int) async throws -> String {
+        try Self.requireFree(port, option: "--registry-port")
+        guard
+            let executable = ["/usr/bin/docker-registry", "/usr/local/bin/docker-registry", "/usr/bin/registry"]
+                .first(where: FileManager.default.isExecutableFile(atPath:))
+        else {
+            throw CLIError(
+                description: "--registry: docker-registry is not installed (apt-get install docker-registry)"
+            )
+        }
+        let hostPort = "127.0.0.1:\(port)"
+        say("starting an OCI registry on \(hostPort)…")
+        let storage = dataDir.appendingPathComponent("registry")
+        try FileManager.default.createDirectory(at: storage, withIntermediateDirectories: true)
+        let config = dataDir.appendingPathComponent("registry.yml")
+        do {
+            try """
+            # Written by propeller dev --registry on every start.
+            version: 0.1
+            log:
+              level: info
+            storage:
+              filesystem:
+                rootdirectory: \(storage.path)
+              delete:
+                enabled: true
+            http:
+              addr: \(hostPort)
+            """.write(to: config, atomically: true, encoding: .utf8)
+        } catch {
+            throw CLIError(description: "cannot write \(config.path): \(error.localizedDescription)")
+        }
+        try await spawn("registry", executable: executable, arguments: ["serve", config.path], environment: [:])
+        let deadline = Date().addingTimeInterval(15)
+        while !Self.canConnect(port: port) {
+            guard Date() < deadline, isRunning("registry") else {
+                throw CLIError(description: "the registry did not start on \(hostPort); see \(logPath("registry"))")
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return hostPort
     }
 
     /// The name the dev proplet registers with.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import PropellerRegistry
+import Synchronization
 import WAT
 
 /// `propeller push FILE REF`: publishes a `.wasm` (or `.wat`, compiled first) to an OCI registry as a
@@ -13,7 +14,8 @@ struct PushCommand: AsyncParsableCommand {
         discussion: """
             REF is [registry[:port]/]repository[:tag]; without a registry it goes to --registry \
             (or PROPLET_REGISTRY_URL). Loopback registries are reached over plain HTTP; others over \
-            HTTPS unless listed with --insecure.
+            HTTPS unless listed with --insecure. A module over 1 MiB shows its upload's progress on \
+            stderr (at most two lines a second, and a last line once the registry has it).
             """
     )
 
@@ -60,8 +62,11 @@ struct PushCommand: AsyncParsableCommand {
         var logger = Logger(label: "propeller.push")
         logger.logLevel = .warning
         do {
-            let digest = try await ModulePusher(configuration: configuration, logger: logger)
-                .push(module: module, to: reference)
+            let printer = PushProgressPrinter()
+            let digest = try await ModulePusher(configuration: configuration, logger: logger) { progress in
+                printer.report(progress)
+            }
+            .push(module: module, to: reference)
             print(digest)
         } catch {
             throw Self.fail(error.description)
@@ -83,5 +88,52 @@ struct PushCommand: AsyncParsableCommand {
     private static func fail(_ message: String) -> ExitCode {
         FileHandle.standardError.write(Data("error: \(message)\n".utf8))
         return ExitCode.failure
+    }
+}
+
+/// Prints a push's progress on stderr for blobs over 1 MiB: the first report of an upload, then at
+/// most one line per `interval`, and a last line once the registry has stored the blob (or had it).
+final class PushProgressPrinter: Sendable {
+    /// Blobs up to this size upload without a word.
+    static let threshold = 1 << 20
+
+    private let interval: Duration
+    private let lastLine = Mutex<[String: ContinuousClock.Instant]>([:])
+
+    init(interval: Duration = .milliseconds(500)) {
+        self.interval = interval
+    }
+
+    func report(_ progress: PushProgress) {
+        guard progress.totalBytes > Self.threshold else { return }
+        let total = Self.mebibytes(progress.totalBytes)
+        let blob = "pushing \(progress.blob) (\(progress.digest.prefix("sha256:".count + 12)))"
+        switch progress.phase {
+        case .alreadyPresent:
+            Self.write("\(blob): \(total) MiB, already in the registry")
+        case .uploaded:
+            Self.write("\(blob): \(total) of \(total) MiB (100%), done")
+        case .uploading:
+            // The last line is the `.uploaded` one: a report of every byte sent is not printed.
+            guard progress.bytesSent < progress.totalBytes else { return }
+            let now = ContinuousClock.now
+            let due = lastLine.withLock { last in
+                if let previous = last[progress.digest], now - previous < interval { return false }
+                last[progress.digest] = now
+                return true
+            }
+            guard due else { return }
+            let percent = progress.bytesSent * 100 / progress.totalBytes
+            Self.write("\(blob): \(Self.mebibytes(progress.bytesSent)) of \(total) MiB (\(percent)%)")
+        }
+    }
+
+    /// Bytes in MiB with one decimal.
+    static func mebibytes(_ bytes: Int) -> String {
+        String(format: "%.1f", Double(bytes) / 1_048_576)
+    }
+
+    private static func write(_ line: String) {
+        FileHandle.standardError.write(Data((line + "\n").utf8))
     }
 }

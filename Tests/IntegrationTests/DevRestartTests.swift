@@ -1,5 +1,6 @@
 import Foundation
 import PropellerCore
+import PropellerLauncher
 import PropellerTestSupport
 import Testing
 
@@ -21,20 +22,26 @@ struct DevRestartTests {
         var previous: String?
         for run in 1...2 {
             let started = ContinuousClock.now
-            let (process, output) = try launch(dataDir: dataDir, httpPort: httpPort, mqttPort: mqttPort, run: run)
+            let (process, output) = try await launch(
+                dataDir: dataDir,
+                httpPort: httpPort,
+                mqttPort: mqttPort,
+                run: run
+            )
             let id = try await waitForFirstSample(process, output)
             if run == 2 {
                 let (_, task) = try await get("http://127.0.0.1:\(httpPort)/tasks/\(previous ?? "")")
                 #expect(task["state"]?.stringValue == "stopped", "the first run's demo task: \(task)")
             }
             #expect(ContinuousClock.now - started < .seconds(60))
-            // setsid forked: the dev process is the one whose command line names this data directory.
-            let dev = try #require(Self.devProcess(dataDir: dataDir), "no propeller dev process found")
+            // The dev process is the one launched, and its command line names this data directory.
+            let dev = process.processIdentifier
+            #expect(Self.devProcess(dataDir: dataDir) == dev, "propeller dev on \(dataDir.path) is the launched pid")
             let children = descendants(of: dev)
-            kill(-dev, SIGINT)  // Ctrl-C: the foreground process group
-            let deadline = ContinuousClock.now + .seconds(30)
-            while isAlive(dev) && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
-            #expect(!isAlive(dev), "propeller dev exits after SIGINT")
+            process.sendToGroup(SIGINT)  // Ctrl-C: the foreground process group
+            let status = await process.waitForExit(timeout: .seconds(30))
+            #expect(status != nil, "propeller dev exits after SIGINT")
+            if status == nil { await process.terminate() }
             let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
             #expect(text.contains("demo task \(id) stopped"), "\(text)")
             try await Task.sleep(for: .milliseconds(200))
@@ -58,28 +65,25 @@ struct DevRestartTests {
         return nil
     }
 
-    private func launch(dataDir: URL, httpPort: Int, mqttPort: Int, run: Int) throws -> (Process, URL) {
-        let process = Process()
-        // In a session (and process group) of its own, like a shell's foreground job, so the test can send
-        // SIGINT to the whole group as a terminal's Ctrl-C does.
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
-        process.arguments = [
-            BinaryLocator.path(of: "propeller"), "dev", "--demo", "--http-port", String(httpPort), "--mqtt-port",
-            String(mqttPort), "--data-dir",
-            dataDir.path,
-        ]
-        process.currentDirectoryURL = repositoryRoot
+    private func launch(dataDir: URL, httpPort: Int, mqttPort: Int, run: Int) async throws -> (LaunchedProcess, URL) {
         let output = dataDir.appendingPathComponent("run-\(run).out")
-        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: output)
-        process.standardError = try FileHandle(forWritingTo: output)
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        // In a process group of its own, like a shell's foreground job, so the test can send SIGINT to the
+        // whole group as a terminal's Ctrl-C does.
+        let process = try await ProcessLauncher.launch(
+            BinaryLocator.path(of: "propeller"),
+            arguments: [
+                "dev", "--demo", "--http-port", String(httpPort), "--mqtt-port", String(mqttPort), "--data-dir",
+                dataDir.path,
+            ],
+            workingDirectory: repositoryRoot.path,
+            output: .file(output.path),
+            ownProcessGroup: true
+        )
         return (process, output)
     }
 
     /// Waits for the first printed sample; returns the demo task's id.
-    private func waitForFirstSample(_ process: Process, _ output: URL) async throws -> String {
+    private func waitForFirstSample(_ process: LaunchedProcess, _ output: URL) async throws -> String {
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
             let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""

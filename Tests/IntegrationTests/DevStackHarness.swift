@@ -44,15 +44,18 @@ struct DevStack {
 ///
 /// With `apiToken` the manager runs with API tokens on (`MANAGER_API_TOKENS_FILE` holding that one admin
 /// token), `propeller dev`'s own client sends it (`PROPELLER_API_TOKEN`) and so does `DevStack.request`.
+/// `allowPrivateRegistries` sets `PROPLET_REGISTRY_ALLOW_PRIVATE` for the stack (the test registries
+/// listen on loopback, which proplets refuse for image_url by default).
 func withDevStack<T>(
     demo: Bool = false,
     apiToken: String? = nil,
+    allowPrivateRegistries: Bool = true,
     arguments: [String] = [],
     _ body: (DevStack) async throws -> T
 ) async throws -> T {
     let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("propeller-dev-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: dataDir, withIntermediateDirectories: true)
-    var environment = ["PROPLET_REGISTRY_ALLOW_PRIVATE": "true"]
+    var environment = ["PROPLET_REGISTRY_ALLOW_PRIVATE": allowPrivateRegistries ? "true" : "false"]
     if let apiToken {
         let tokens = dataDir.appendingPathComponent("api-tokens")
         try "\(apiToken) admin\n".write(to: tokens, atomically: true, encoding: .utf8)
@@ -63,7 +66,6 @@ func withDevStack<T>(
     let httpPort = try LoopbackPort.free()
     let mqttPort = try LoopbackPort.free()
     let logURL = dataDir.appendingPathComponent("dev.out")
-    // The test registries listen on loopback, which proplets refuse for image_url by default.
     let process = try await ProcessLauncher.launch(
         BinaryLocator.path(of: "propeller"),
         arguments: [

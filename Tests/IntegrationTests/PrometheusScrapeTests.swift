@@ -28,29 +28,29 @@ struct PrometheusScrapeTests {
             #expect(exposition.contains("propeller_task_cpu_seconds_total{task_id=\"\(id)\""), "\(exposition)")
 
             let target = String(stack.managerURL.dropFirst("http://".count))
-            let prometheus = try await PrometheusServer.start(scraping: target)
-            defer { prometheus.stop() }
+            try await PrometheusServer.with(scraping: target) { prometheus in
+                let selector = #"{task_id="\#(id)"}"#
+                let perTask = [
+                    "propeller_task_info", "propeller_task_cpu_percent", "propeller_task_cpu_seconds_total",
+                    "propeller_task_memory_bytes", "propeller_task_disk_read_bytes_total",
+                    "propeller_task_disk_write_bytes_total", "propeller_task_threads",
+                    "propeller_task_file_descriptors",
+                ]
+                for name in perTask {
+                    let result = try await eventually("\(name)\(selector)", prometheus)
+                    let labels = result.first?["metric"]
+                    #expect(labels?["proplet_id"]?.stringValue == propletID, "\(name): \(result)")
+                    #expect(labels?["task_name"]?.stringValue == "_start", "\(name): \(result)")
+                }
+                let build = try await eventually("propeller_build_info", prometheus)
+                #expect(build.first?["metric"]?["version"]?.stringValue == PropellerVersion.current)
+                _ = try await eventually("process_resident_memory_bytes", prometheus)
+                let memory = try await eventually("propeller_task_memory_bytes\(selector)", prometheus)
+                let bytes = Double(memory.first?["value"]?.elements.last?.stringValue ?? "") ?? 0
+                #expect(bytes > 1_000_000, "the demo task's RSS is megabytes, got \(bytes)")
 
-            let selector = #"{task_id="\#(id)"}"#
-            let perTask = [
-                "propeller_task_info", "propeller_task_cpu_percent", "propeller_task_cpu_seconds_total",
-                "propeller_task_memory_bytes", "propeller_task_disk_read_bytes_total",
-                "propeller_task_disk_write_bytes_total", "propeller_task_threads", "propeller_task_file_descriptors",
-            ]
-            for name in perTask {
-                let result = try await eventually("\(name)\(selector)", prometheus)
-                let labels = result.first?["metric"]
-                #expect(labels?["proplet_id"]?.stringValue == propletID, "\(name): \(result)")
-                #expect(labels?["task_name"]?.stringValue == "_start", "\(name): \(result)")
+                try await checkDashboard(prometheus, propletID: propletID, taskID: id)
             }
-            let build = try await eventually("propeller_build_info", prometheus)
-            #expect(build.first?["metric"]?["version"]?.stringValue == PropellerVersion.current)
-            _ = try await eventually("process_resident_memory_bytes", prometheus)
-            let memory = try await eventually("propeller_task_memory_bytes\(selector)", prometheus)
-            let bytes = Double(memory.first?["value"]?.elements.last?.stringValue ?? "") ?? 0
-            #expect(bytes > 1_000_000, "the demo task's RSS is megabytes, got \(bytes)")
-
-            try await checkDashboard(prometheus, propletID: propletID, taskID: id)
         }
     }
 

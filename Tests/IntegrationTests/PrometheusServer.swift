@@ -1,5 +1,6 @@
 import Foundation
 import PropellerCore
+import PropellerLauncher
 import PropellerTestSupport
 
 #if canImport(Glibc)
@@ -10,14 +11,32 @@ import FoundationNetworking
 #endif
 
 /// A real Prometheus server (Debian's `/usr/bin/prometheus`) on a free loopback port, scraping one
-/// target every second, with its data in a temporary directory. Stopped and removed by `stop()`.
+/// target every second, with its data in a temporary directory, started with `ProcessLauncher`. Stopped
+/// and removed by `stop()`; `with(scraping:_:)` always does that.
 struct PrometheusServer {
-    let process: Process
+    let process: LaunchedProcess
     let baseURL: String
     let directory: URL
 
     /// Whether the Debian binaries are installed (`make test` installs them).
     static var isInstalled: Bool { FileManager.default.isExecutableFile(atPath: "/usr/bin/prometheus") }
+
+    /// Starts Prometheus scraping `target`, runs `body`, and stops Prometheus (also when `body` throws).
+    static func with<T>(
+        scraping target: String,
+        token: String = "prometheus-read-token",
+        _ body: (PrometheusServer) async throws -> T
+    ) async throws -> T {
+        let server = try await start(scraping: target, token: token)
+        do {
+            let result = try await body(server)
+            await server.stop()
+            return result
+        } catch {
+            await server.stop()
+            throw error
+        }
+    }
 
     /// Starts Prometheus scraping `target` (`host:port`) every second with a bearer token from a file.
     static func start(scraping target: String, token: String = "prometheus-read-token") async throws -> PrometheusServer
@@ -42,20 +61,17 @@ struct PrometheusServer {
               - targets: ["\(target)"]
         """.write(to: config, atomically: true, encoding: .utf8)
         let port = try LoopbackPort.free()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/prometheus")
-        process.arguments = [
-            "--config.file=\(config.path)",
-            "--storage.tsdb.path=\(directory.appendingPathComponent("data").path)",
-            "--web.listen-address=127.0.0.1:\(port)",
-            "--log.level=warn",
-        ]
         let log = directory.appendingPathComponent("prometheus.log")
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: log)
-        process.standardError = try FileHandle(forWritingTo: log)
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        let process = try await ProcessLauncher.launch(
+            "/usr/bin/prometheus",
+            arguments: [
+                "--config.file=\(config.path)",
+                "--storage.tsdb.path=\(directory.appendingPathComponent("data").path)",
+                "--web.listen-address=127.0.0.1:\(port)",
+                "--log.level=warn",
+            ],
+            output: .file(log.path)
+        )
         let server = PrometheusServer(process: process, baseURL: "http://127.0.0.1:\(port)", directory: directory)
         let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline {
@@ -65,7 +81,7 @@ struct PrometheusServer {
             if let (status, _) = try? await server.get("/-/ready"), status == 200 { return server }
             try await Task.sleep(for: .milliseconds(100))
         }
-        server.stop()
+        await server.stop()
         throw HarnessError("prometheus was not ready within 30 s")
     }
 
@@ -103,14 +119,9 @@ struct PrometheusServer {
         return (target?["health"]?.stringValue ?? "none", target?["lastError"]?.stringValue ?? "")
     }
 
-    func stop() {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGTERM)
-            let deadline = Date().addingTimeInterval(10)
-            while process.isRunning && Date() < deadline { usleep(20_000) }
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            process.waitUntilExit()
-        }
+    /// SIGTERM, SIGKILL after 10 s; returns once it has been reaped, and removes its directory.
+    func stop() async {
+        await process.terminate(grace: .seconds(10))
         try? FileManager.default.removeItem(at: directory)
     }
 }

@@ -31,7 +31,9 @@ struct READMETourTests {
         return blocks.joined(separator: "\n")
     }
 
-    @Test("the README's CLI block runs as written with `propeller` from `make install` into a temporary PREFIX")
+    @Test(
+        "the README's CLI block runs as written with `propeller` from `make install` (the test's debug build) into a temporary PREFIX"
+    )
     func cliTour() async throws {
         let script = try Self.tourScript("cli-tour")
         #expect(script.contains("propeller task create"))
@@ -39,17 +41,20 @@ struct READMETourTests {
             "propeller-prefix-\(UUID().uuidString)"
         )
         defer { try? FileManager.default.removeItem(at: prefix) }
-        // The debug build the tests run (INSTALL_CONFIG=debug), already built: `swift build` would wait for
-        // the lock `swift test` holds on .build, so SWIFT=true skips it. The install steps are the same.
+        // `make install` is a release build into PREFIX. The test runs the same target and so the same
+        // install steps, but with INSTALL_FROM pointing at the debug binaries the tests run: no release build
+        // (≈5 minutes on 2 cores, too slow for CI), and no `swift build`, which would wait for the lock
+        // `swift test` holds on .build. The installed `propeller` must then be the one the block runs.
         let install = try await runCommand(
             "/usr/bin/make",
-            ["-s", "install", "PREFIX=\(prefix.path)", "INSTALL_CONFIG=debug", "SWIFT=true"],
+            ["-s", "install", "PREFIX=\(prefix.path)", "INSTALL_FROM=\(BinaryLocator.binDirectory.path)"],
             directory: repositoryRoot,
             timeout: .seconds(600)
         )
         try #require(install.status == 0, "make install failed:\n\(install.stdout)\n\(install.stderr)")
         let installed = prefix.appendingPathComponent("bin/propeller").path
         #expect(FileManager.default.isExecutableFile(atPath: installed))
+        #expect(FileManager.default.contentsEqual(atPath: installed, andPath: BinaryLocator.path(of: "propeller")))
         #expect(
             FileManager.default.fileExists(atPath: prefix.appendingPathComponent("share/propeller/web/index.html").path)
         )
@@ -71,6 +76,40 @@ struct READMETourTests {
             #expect(result.stdout.hasPrefix(installed), "the installed propeller ran: \(result.stdout)")
             #expect(result.stdout.contains(" stopped\n"), "task stop printed the end state: \(result.stdout)")
             #expect(result.stdout.contains("dev-proplet  true"), "proplet list: \(result.stdout)")
+        }
+    }
+
+    @Test(
+        "the README's registry block runs as written against `propeller dev --registry`: push, then a task from image_url completes with 42"
+    )
+    func pushTour() async throws {
+        let script = try Self.tourScript("push-tour")
+        #expect(script.contains("propeller push") && script.contains("image_url"))
+        let registryPort = try LoopbackPort.free()
+        let registry = "127.0.0.1:\(registryPort)"
+        // Loopback fetches are refused unless allowed: the stack's environment says no, so the task can only
+        // complete when `--registry` allows them for its proplet, as the README says.
+        try await withDevStack(
+            allowPrivateRegistries: false,
+            arguments: ["--registry", "--registry-port", String(registryPort)]
+        ) { stack in
+            #expect(stack.log.contains("OCI registry  \(registry)"), "\(stack.log)")
+            let bin = URL(fileURLWithPath: BinaryLocator.path(of: "propeller")).deletingLastPathComponent().path
+            let result = try await runCommand(
+                "/bin/bash",
+                ["-c", "set -euo pipefail\n" + script],
+                environment: ["PATH": bin + ":/usr/bin:/bin", "MANAGER": stack.managerURL, "REGISTRY": registry],
+                directory: repositoryRoot,
+                timeout: .seconds(120)
+            )
+            #expect(
+                result.status == 0,
+                "push tour failed:\n\(result.stdout)\n\(result.stderr)\n--- dev log ---\n\(stack.log)"
+            )
+            #expect(result.stdout.hasPrefix("sha256:"), "propeller push printed the digest: \(result.stdout)")
+            // The module is in the registry the stack started, under the stack's data directory.
+            let blobs = stack.dataDir.appendingPathComponent("registry/docker/registry/v2/blobs/sha256")
+            #expect(((try? FileManager.default.contentsOfDirectory(atPath: blobs.path)) ?? []).count >= 2)
         }
     }
 

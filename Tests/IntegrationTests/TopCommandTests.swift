@@ -27,33 +27,44 @@ struct TopCommandTests {
                 timeout: .seconds(30)
             )
             #expect(started.status == 0, "\(started.stderr)")
-            defer {
-                _ = try? Process.run(URL(fileURLWithPath: "/usr/bin/tmux"), arguments: ["kill-session", "-t", session])
+            // The session is killed whatever happens (after `q` it is already gone).
+            do {
+                var screen = ""
+                let deadline = ContinuousClock.now + .seconds(20)
+                while ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .seconds(1))
+                    screen = try await runCommand("/usr/bin/tmux", ["capture-pane", "-p", "-t", session]).stdout
+                    if ids.allSatisfy({ id in screen.contains(String(id.prefix(8))) }) && screen.contains("MiB") {
+                        break
+                    }
+                }
+                let lines = (screen.hasSuffix("\n") ? String(screen.dropLast()) : screen)
+                    .split(separator: "\n", omittingEmptySubsequences: false)
+                #expect(lines.count <= 24)
+                #expect(lines.allSatisfy { $0.count <= 80 }, "\(screen)")
+                #expect(
+                    screen.contains("3 running") && screen.contains("CPU%") && screen.contains("READ/s"),
+                    "\(screen)"
+                )
+                for id in ids {
+                    let row = try #require(lines.first { $0.hasPrefix(id.prefix(8)) }, "task \(id) missing:\n\(screen)")
+                    #expect(row.contains("_start") && row.contains("MiB"), "one line per task, not wrapped: \(row)")
+                }
+                let cpus = lines.filter { line in ids.contains { line.hasPrefix($0.prefix(8)) } }.compactMap { line in
+                    line.split(separator: " ", omittingEmptySubsequences: true).dropFirst(2).first.flatMap {
+                        Double($0)
+                    }
+                }
+                #expect(cpus == cpus.sorted(by: >), "sorted by CPU, highest first: \(cpus)\n\(screen)")
+                _ = try await runCommand("/usr/bin/tmux", ["send-keys", "-t", session, "q"])
+                try await Task.sleep(for: .seconds(2))
+                let alive = try await runCommand("/usr/bin/tmux", ["has-session", "-t", session])
+                #expect(alive.status != 0, "q quits top (and ends the tmux session)")
+            } catch {
+                _ = try? await runCommand("/usr/bin/tmux", ["kill-session", "-t", session])
+                throw error
             }
-            var screen = ""
-            let deadline = ContinuousClock.now + .seconds(20)
-            while ContinuousClock.now < deadline {
-                try await Task.sleep(for: .seconds(1))
-                screen = try await runCommand("/usr/bin/tmux", ["capture-pane", "-p", "-t", session]).stdout
-                if ids.allSatisfy({ id in screen.contains(String(id.prefix(8))) }) && screen.contains("MiB") { break }
-            }
-            let lines = (screen.hasSuffix("\n") ? String(screen.dropLast()) : screen)
-                .split(separator: "\n", omittingEmptySubsequences: false)
-            #expect(lines.count <= 24)
-            #expect(lines.allSatisfy { $0.count <= 80 }, "\(screen)")
-            #expect(screen.contains("3 running") && screen.contains("CPU%") && screen.contains("READ/s"), "\(screen)")
-            for id in ids {
-                let row = try #require(lines.first { $0.hasPrefix(id.prefix(8)) }, "task \(id) missing:\n\(screen)")
-                #expect(row.contains("_start") && row.contains("MiB"), "one line per task, not wrapped: \(row)")
-            }
-            let cpus = lines.filter { line in ids.contains { line.hasPrefix($0.prefix(8)) } }.compactMap { line in
-                line.split(separator: " ", omittingEmptySubsequences: true).dropFirst(2).first.flatMap { Double($0) }
-            }
-            #expect(cpus == cpus.sorted(by: >), "sorted by CPU, highest first: \(cpus)\n\(screen)")
-            _ = try await runCommand("/usr/bin/tmux", ["send-keys", "-t", session, "q"])
-            try await Task.sleep(for: .seconds(2))
-            let alive = try await runCommand("/usr/bin/tmux", ["has-session", "-t", session])
-            #expect(alive.status != 0, "q quits top (and ends the tmux session)")
+            _ = try? await runCommand("/usr/bin/tmux", ["kill-session", "-t", session])
         }
     }
 }

@@ -75,7 +75,7 @@ struct RunnerCommandTests {
 
     @Test("an idle daemon keeps running, does not spin, and ends on SIGTERM without an outcome")
     func daemonRunsUntilKilled() async throws {
-        let runner = try RunnerHarness(
+        let runner = try await RunnerHarness(
             module: Fixtures.wasm("daemon"),
             job: RunnerJob(modulePath: "", name: "daemon", daemon: true)
         )
@@ -95,7 +95,7 @@ struct RunnerCommandTests {
 
     @Test("the memory fixture's RSS reflects the MiB it holds")
     func memoryHeld() async throws {
-        let runner = try RunnerHarness(
+        let runner = try await RunnerHarness(
             module: Fixtures.wasm("memory"),
             job: RunnerJob(modulePath: "", name: "hold", inputs: [.integer(48), .integer(-1)])
         )

@@ -1,14 +1,27 @@
 import Foundation
 import PropellerCore
+import PropellerLauncher
 import PropellerTestSupport
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Runs the built `propeller-wasm` binary on a job, as the proplet does: module and job written to a
 /// scratch directory, the runner's stdout and stderr sent to files (so nothing can block on a pipe).
+/// Started with `ProcessLauncher`, the one launcher of the dev stack and the tests.
 final class RunnerHarness {
+    /// Whether the runner exited or a signal ended it.
+    enum Ending: Equatable {
+        case exit
+        case uncaughtSignal
+    }
+
     /// How one runner process ended.
     struct Finished {
+        /// The exit status, or the signal number when a signal ended it.
         var status: Int32
-        var reason: Process.TerminationReason
+        var reason: Ending
         var stdout: String
         var stderr: String
 
@@ -36,17 +49,14 @@ final class RunnerHarness {
     }
 
     let directory: URL
-    private let process = Process()
+    private let process: LaunchedProcess
     private let stdoutFile: URL
     private let stderrFile: URL
-
-    /// Process id of the running runner.
-    var pid: Int32 { process.processIdentifier }
 
     /// Writes the module and the job, and starts `propeller-wasm JOB_FILE`.
     /// - Parameter module: the module bytes, written as `task.wasm`; `job.modulePath` is replaced by its path
     ///   unless `keepModulePath` is true.
-    convenience init(module: [UInt8], job: RunnerJob, keepModulePath: Bool = false) throws {
+    convenience init(module: [UInt8], job: RunnerJob, keepModulePath: Bool = false) async throws {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("propeller-wasm-test-\(UUID().uuidString)", isDirectory: true)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -56,50 +66,50 @@ final class RunnerHarness {
         if !keepModulePath { job.modulePath = modulePath.path }
         let jobPath = directory.appendingPathComponent("job.json")
         try WireCoding.encode(job).write(to: jobPath)
-        try self.init(directory: directory, arguments: [jobPath.path])
+        try await self.init(directory: directory, arguments: [jobPath.path])
     }
 
     /// Starts the runner with raw arguments in an existing scratch directory.
-    init(directory: URL, arguments: [String]) throws {
+    /// stdin is `/dev/null`; the environment is this process's.
+    init(directory: URL, arguments: [String]) async throws {
         self.directory = directory
         stdoutFile = directory.appendingPathComponent("stdout")
         stderrFile = directory.appendingPathComponent("stderr")
-        _ = FileManager.default.createFile(atPath: stdoutFile.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: stderrFile.path, contents: nil)
-        process.executableURL = URL(fileURLWithPath: BinaryLocator.path(of: "propeller-wasm"))
-        process.arguments = arguments
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = try FileHandle(forWritingTo: stdoutFile)
-        process.standardError = try FileHandle(forWritingTo: stderrFile)
-        try process.run()
+        process = try await ProcessLauncher.launch(
+            BinaryLocator.path(of: "propeller-wasm"),
+            arguments: arguments,
+            output: .file(stdoutFile.path),
+            error: .file(stderrFile.path)
+        )
     }
 
     deinit {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        // The launcher reaps it; a signal after that is not sent.
+        process.send(SIGKILL)
         try? FileManager.default.removeItem(at: directory)
     }
+
+    /// Process id of the running runner.
+    var pid: Int32 { process.processIdentifier }
 
     /// Whether the runner process is still alive.
     var isRunning: Bool { process.isRunning }
 
     /// Sends a signal to the runner.
     func signal(_ number: Int32) {
-        kill(process.processIdentifier, number)
+        process.send(number)
     }
 
     /// Waits for the runner to exit (killing it after `timeout`) and returns what it printed.
     func finish(timeout: Double = 60) async throws -> Finished {
-        let deadline = ContinuousClock.now + .milliseconds(Int(timeout * 1000))
-        while process.isRunning {
-            guard ContinuousClock.now < deadline else {
-                signal(SIGKILL)
-                throw HarnessError.timedOut(seconds: timeout)
-            }
-            try await Task.sleep(for: .milliseconds(10))
+        guard let status = await process.waitForExit(timeout: .milliseconds(Int(timeout * 1000))) else {
+            signal(SIGKILL)
+            throw HarnessError.timedOut(seconds: timeout)
         }
+        let signal = process.terminationSignal
         return Finished(
-            status: process.terminationStatus,
-            reason: process.terminationReason,
+            status: signal ?? status,
+            reason: signal == nil ? .exit : .uncaughtSignal,
             stdout: (try? String(contentsOf: stdoutFile, encoding: .utf8)) ?? "",
             stderr: (try? String(contentsOf: stderrFile, encoding: .utf8)) ?? ""
         )

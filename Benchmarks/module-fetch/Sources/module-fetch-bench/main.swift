@@ -1,8 +1,10 @@
 // Times ModuleFetcher against a live registry: push, cold fetch (empty cache), warm fetch by tag
-// (manifest GET + cache hit), warm fetch by digest (no network) — next to curl downloading the same blob.
+// (manifest GET + cache hit), warm fetch by digest (no network) — next to curl downloading the same blob
+// (curl's own `time_total`, so the time to start curl is not counted).
 // Usage: module-fetch-bench REGISTRY_HOST:PORT [ROUNDS]. Prints a Markdown table.
 import Foundation
 import Logging
+import PropellerLauncher
 import PropellerRegistry
 
 /// A valid Wasm module of about `bytes` bytes: the header plus one custom section of padding.
@@ -42,13 +44,16 @@ func median(_ values: [Double]) -> Double {
     return sorted[sorted.count / 2]
 }
 
-func curl(_ url: String) throws {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-    process.arguments = ["-s", "-f", "-o", "/dev/null", url]
-    try process.run()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else { throw CocoaError(.fileReadUnknown) }
+/// Downloads `url` with curl (started by `ProcessLauncher`); returns curl's own transfer time in ms.
+func curl(_ url: String) async throws -> Double {
+    let result = try await ProcessLauncher.run(
+        "/usr/bin/curl",
+        arguments: ["-s", "-f", "-o", "/dev/null", "-w", "%{time_total}", url]
+    )
+    guard result.status == 0, let seconds = Double(result.standardOutput) else {
+        throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "curl \(url): \(result.status)"])
+    }
+    return seconds * 1000
 }
 
 let arguments = CommandLine.arguments
@@ -63,7 +68,7 @@ let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("mod
 defer { try? FileManager.default.removeItem(at: scratch) }
 
 print(
-    "| module size | push | cold fetch (download + sha256 + cache write) | curl GET of the blob | cold / curl | warm fetch by tag | warm fetch by digest |"
+    "| module size | push | cold fetch (download + sha256 + cache write) | curl GET of the blob (curl's time_total) | cold / curl | warm fetch by tag | warm fetch by digest |"
 )
 print("|---:|---:|---:|---:|---:|---:|---:|")
 for size in [1 << 20, 16 << 20, 64 << 20] {
@@ -90,7 +95,7 @@ for size in [1 << 20, 16 << 20, 64 << 20] {
         _ = try await fetcher.fetch("\(registry)/bench/module@\(digest)")
         warmTag.append(try await milliseconds { _ = try await fetcher.fetch(reference) })
         warmDigest.append(try await milliseconds { _ = try await fetcher.fetch("\(registry)/bench/module@\(digest)") })
-        curlTimes.append(try await milliseconds { try curl(layerURL) })
+        curlTimes.append(try await curl(layerURL))
         guard fetcher.statistics.blobDownloads == 1 else { fatalError("warm fetches downloaded again") }
     }
     let row = [

@@ -166,8 +166,9 @@ public func buildApplication(
 }
 
 /// The whole manager process, wired from its configuration: the store it names (SQLite file or
-/// memory), the MQTT client with a persistent session, the HTTP server and the ingestion, liveness and
-/// retention services in one `ServiceGroup` with graceful shutdown on SIGTERM and SIGINT.
+/// memory), the MQTT client (a persistent session unless managers share the work), the HTTP server and
+/// the ingestion, liveness and retention services in one `ServiceGroup` with graceful shutdown on
+/// SIGTERM and SIGINT.
 /// `propeller manager` only parses the environment and calls `run`.
 public enum ManagerApplication {
     /// The store a configuration names.
@@ -184,7 +185,13 @@ public enum ManagerApplication {
     }
 
     /// The manager's MQTT client: stable client id and a persistent session, so the broker queues what
-    /// proplets publish while the manager is away.
+    /// proplets publish while the manager is away — except for managers sharing the work
+    /// (`sharedSubscriptionGroup`, PostgreSQL): their session is clean. Mosquitto goes on assigning a
+    /// shared subscription's messages round-robin to a *disconnected* persistent session and queues them
+    /// there, so a crashed manager would keep taking its share (heartbeats, registrations, samples,
+    /// results) away from the managers still running until it came back. With a clean session the broker
+    /// drops the dead manager from the group at once; what it had received but not committed is never
+    /// acknowledged, so the proplets resend it to the others (SPEC §2 "Delivery").
     public static func makeMQTTClient(_ configuration: ManagerConfiguration, logger: Logger) throws -> MQTTClient {
         var mqtt = MQTTConfiguration(
             url: configuration.mqttURL,
@@ -195,7 +202,7 @@ public enum ManagerApplication {
         mqtt.caFile = configuration.mqttCAFile
         mqtt.certificateFile = configuration.mqttCertificateFile
         mqtt.keyFile = configuration.mqttKeyFile
-        mqtt.cleanSession = false
+        mqtt.cleanSession = configuration.sharedSubscriptionGroup != nil
         return try MQTTClient(configuration: mqtt, logger: logger)
     }
 

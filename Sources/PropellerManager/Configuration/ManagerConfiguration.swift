@@ -35,7 +35,8 @@ public struct ManagerConfiguration: Sendable, Hashable {
     /// `MANAGER_MQTT_CLIENT_ID`: the manager's MQTT client id. Default (nil) is
     /// `propeller-manager-{domain}-{channel}`. The id is stable and the session persistent, so the broker
     /// queues QoS 1 samples and results for the manager while it restarts or reconnects; give each manager
-    /// sharing a broker, domain and channel its own id.
+    /// sharing a broker, domain and channel its own id. (Managers on PostgreSQL share a subscription and
+    /// use a clean session instead, see `ManagerApplication.makeMQTTClient`.)
     public var mqttClientID: String?
 
     /// The MQTT client id in use: `mqttClientID`, else `propeller-manager-{domain}-{channel}`, and with

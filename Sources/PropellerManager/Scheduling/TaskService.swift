@@ -112,11 +112,8 @@ public final class TaskService: Sendable {
         page: Page
     ) async throws(ManagerError) -> (task: WasmTask, samples: PageResult<TaskSample>, aggregate: AggregatedMetrics?) {
         let task = try await task(id: id)
-        let samples = try await call("read samples") {
-            try await self.store.taskSamples(taskID: task.id, range: range, order: order, page: page)
-        }
-        let aggregate = try await call("aggregate samples") {
-            try await self.store.taskAggregate(taskID: task.id, range: range)
+        let (samples, aggregate) = try await call("read samples") {
+            try await self.store.taskMetrics(taskID: task.id, range: range, order: order, page: page)
         }
         return (task, samples, aggregate)
     }

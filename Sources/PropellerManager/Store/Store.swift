@@ -157,6 +157,15 @@ public protocol Store: DeliveryStore, PropletStateStore {
     /// the count, over every stored sample of the task in the range; nil when there is none
     /// (`SampleStatistics` defines each figure).
     func taskAggregate(taskID: String, range: TimeRange) async throws -> AggregatedMetrics?
+    /// What `GET /tasks/{id}/metrics` answers: a page of the task's samples in the range and the aggregate
+    /// over all of them (`taskSamples` and `taskAggregate`). The default makes those two calls; a store
+    /// may answer both from one statement (PostgreSQL: one round trip, one snapshot).
+    func taskMetrics(
+        taskID: String,
+        range: TimeRange,
+        order: SampleOrder,
+        page: Page
+    ) async throws -> (samples: PageResult<TaskSample>, aggregate: AggregatedMetrics?)
 
     @discardableResult
     func insertPropletSamples(_ samples: [PropletSample]) async throws -> Int
@@ -173,6 +182,16 @@ public protocol Store: DeliveryStore, PropletStateStore {
 }
 
 extension Store {
+    public func taskMetrics(
+        taskID: String,
+        range: TimeRange,
+        order: SampleOrder,
+        page: Page
+    ) async throws -> (samples: PageResult<TaskSample>, aggregate: AggregatedMetrics?) {
+        let samples = try await taskSamples(taskID: taskID, range: range, order: order, page: page)
+        return (samples, try await taskAggregate(taskID: taskID, range: range))
+    }
+
     /// Stores a new task without module bytes (tasks whose module is an `image_url`, or fixtures).
     public func createTask(_ task: WasmTask) async throws {
         try await createTask(task, moduleBytes: nil)

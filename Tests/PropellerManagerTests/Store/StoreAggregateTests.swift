@@ -92,6 +92,64 @@ struct StoreAggregateTests {
         }
     }
 
+    @Test(
+        "one taskMetrics call answers the page and the aggregate of taskSamples + taskAggregate",
+        arguments: StoreFactory.all
+    )
+    func pageWithAggregate(factory: StoreFactory) async throws {
+        try await withStore(factory) { store in
+            var random = SeededGenerator(seed: 14)
+            var times = Set<Int64>()
+            while times.count < 300 { times.insert(Int64.random(in: 0..<600_000_000, using: &random)) }
+            let samples = times.map {
+                F.randomSample(
+                    "t-1",
+                    at: Timestamp(microsecondsSinceEpoch: F.epoch.microsecondsSinceEpoch + $0),
+                    using: &random
+                )
+            }
+            try await store.insertTaskSamples(samples.shuffled(using: &random))
+            try await store.insertTaskSamples([F.sample("t-2", at: 1, value: 1)])
+            let sorted = samples.map(\.timestamp).sorted()
+            let ranges: [TimeRange] = [
+                .all, TimeRange(from: sorted[40], to: sorted[250]), TimeRange(from: sorted[299]),
+                TimeRange(to: sorted[0]), TimeRange(from: sorted[299].adding(seconds: 1)),
+            ]
+            let pages = [
+                Page(offset: 0, limit: 100), Page(offset: 0, limit: 0), Page(offset: 5, limit: 7),
+                Page(offset: 295, limit: 100), Page(offset: 1000, limit: 10), Page(offset: 0, limit: 1000),
+            ]
+            for task in ["t-1", "t-2", "no-such-task"] {
+                for range in ranges {
+                    for order in [SampleOrder.ascending, .descending] {
+                        for page in pages {
+                            let context = "\(task) \(range) \(order) offset \(page.offset) limit \(page.limit)"
+                            let (combined, aggregate) = try await store.taskMetrics(
+                                taskID: task,
+                                range: range,
+                                order: order,
+                                page: page
+                            )
+                            let separate = try await store.taskSamples(
+                                taskID: task,
+                                range: range,
+                                order: order,
+                                page: page
+                            )
+                            #expect(combined.items == separate.items, "\(context)")
+                            #expect(combined.total == separate.total, "\(context)")
+                            let expected = try await store.taskAggregate(taskID: task, range: range)
+                            #expect(aggregate == expected, "\(context)")
+                            if task == "t-1" {
+                                Self.expectAgreement(aggregate, Self.naive(samples, in: range), context)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// `SampleStatistics.aggregate` over the samples in `range`, in time order.
     static func definition(_ samples: [TaskSample], in range: TimeRange) -> AggregatedMetrics? {
         let lower = range.from ?? Timestamp(microsecondsSinceEpoch: .min)

@@ -106,12 +106,14 @@ extension PostgresStore {
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
                 outcome.install(continuation)
-                Task {
-                    do { outcome.finish(.success(try await work.value)) } catch { outcome.finish(.failure(error)) }
-                }
-                Task {
+                let timer = Task {
                     try? await Task.sleep(until: deadline)
                     if outcome.finish(.failure(DeadlinePassed())) { work.cancel() }
+                }
+                Task {
+                    do { outcome.finish(.success(try await work.value)) } catch { outcome.finish(.failure(error)) }
+                    // The answer is in: the timer (up to 10 s of sleep per statement) is not needed any more.
+                    timer.cancel()
                 }
             }
         } onCancel: {

@@ -108,7 +108,9 @@ private func waitUntilReady(_ stack: DevStack) async throws {
     let deadline = ContinuousClock.now + .seconds(60)
     while ContinuousClock.now < deadline {
         guard stack.process.isRunning else { throw HarnessError("propeller dev exited early:\n\(stack.log)") }
-        if let (status, page) = try? await stack.request("GET", "/proplets"), status == 200,
+        // `propeller dev` prints its summary once its proplet has registered; both are waited for.
+        if stack.log.contains("propeller dev is running"),
+            let (status, page) = try? await stack.request("GET", "/proplets"), status == 200,
             (try? page.decoded(as: PropletPage.self))?.proplets.contains(where: { $0.alive && $0.metadata != nil })
                 == true
         {

@@ -45,13 +45,16 @@ struct ManagerSessionTests {
             let publisher = try ProtocolPublisher(brokerURL: broker.url, topics: Topics())
             try await publisher.client.connect()
             // Registered again until listed: the manager may not have subscribed yet when it answers /health.
-            for attempt in 0..<100 {
+            var registered = false
+            for attempt in 0..<600 where !registered {
                 if attempt % 5 == 0 { try await publisher.register() }
                 if let (_, proplet) = try? await get("\(base)/proplets/\(publisher.id)"), proplet["metadata"] != .null {
-                    break
+                    registered = true
+                } else {
+                    try await Task.sleep(for: .milliseconds(100))
                 }
-                try await Task.sleep(for: .milliseconds(100))
             }
+            try #require(registered, "the proplet was not registered within 60 s:\n\(first.log)")
             var request = URLRequest(url: URL(string: "\(base)/tasks")!)
             request.httpMethod = "POST"
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")

@@ -48,7 +48,9 @@ struct ManagerSessionTests {
             var registered = false
             for attempt in 0..<600 where !registered {
                 if attempt % 5 == 0 { try await publisher.register() }
-                if let (_, proplet) = try? await get("\(base)/proplets/\(publisher.id)"), proplet["metadata"] != .null {
+                if let (status, body) = try? await get("\(base)/proplets/\(publisher.id)"), status == 200,
+                    (try? body.decoded(as: Proplet.self))?.metadata != nil
+                {
                     registered = true
                 } else {
                     try await Task.sleep(for: .milliseconds(100))

@@ -66,7 +66,7 @@ struct MultiManagerTests {
     }
 
     /// Two managers on one PostgreSQL and two proplets (heartbeats and task metrics every second, plus
-    /// `propletEnvironment`) on one Mosquitto, all under `domain`, in a temporary directory; `body` gets
+    /// `propletEnvironment`) on one Mosquitto, all under `domain`, in a temporary directory; once every manager lists both proplets alive, `body` gets
     /// the managers, their base URLs and the proplets, which are terminated afterwards.
     private func withTwoManagers(
         domain: String,
@@ -113,6 +113,15 @@ struct MultiManagerTests {
                     )
                 }
                 do {
+                    for base in bases {
+                        try await eventually("two live proplets on \(base)", within: 60) {
+                            let page = try decoded(
+                                PropletPage.self,
+                                try await Self.request("GET", "\(base)/proplets").1
+                            )
+                            return page.proplets.filter(\.alive).count == 2
+                        }
+                    }
                     try await body(managers, bases, proplets)
                 } catch {
                     for process in proplets + managers { await process.terminate() }
@@ -127,13 +136,6 @@ struct MultiManagerTests {
     func twoManagers() async throws {
         if let reason = PostgresInstallation.missingReason { try Test.cancel(Comment(rawValue: reason)) }
         try await withTwoManagers(domain: "scale", propletEnvironment: [:]) { managers, bases, proplets in
-            for base in bases {
-                try await eventually("two live proplets on \(base)", within: 60) {
-                    let page = try decoded(PropletPage.self, try await Self.request("GET", "\(base)/proplets").1)
-                    return page.proplets.filter(\.alive).count == 2
-                }
-            }
-
             let file = Data(try wat2wasm(Self.sleeper)).base64EncodedString()
             let body = #"{"name":"_start","daemon":true,"monitoring_profile":"intensive","file":"\#(file)"}"#
             var ids: [String] = []
@@ -230,12 +232,6 @@ struct MultiManagerTests {
             func logs() -> String {
                 (managers + proplets).map { "--- \($0.logURL.lastPathComponent) ---\n\($0.log.suffix(2500))" }
                     .joined(separator: "\n")
-            }
-            for base in bases {
-                try await eventually("two live proplets on \(base)", within: 60) {
-                    let page = try decoded(PropletPage.self, try await Self.request("GET", "\(base)/proplets").1)
-                    return page.proplets.filter(\.alive).count == 2
-                }
             }
 
             // Six intensive daemons (one sample a second each), three per proplet, created and started

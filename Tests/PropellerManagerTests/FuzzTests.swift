@@ -1,22 +1,10 @@
 import Foundation
 import HummingbirdTesting
 import PropellerCore
+import PropellerTestSupport
 import Testing
 
 @testable import PropellerManager
-
-/// A small deterministic generator (SplitMix64), so a failing case can be replayed from its seed.
-struct FuzzGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 @Suite("API fuzzing")
 struct FuzzTests {
@@ -36,7 +24,7 @@ struct FuzzTests {
         "2025-01-15T10:35:22.123456Z", "2025-02-30T00:00:00Z", "2025-01-15T10:35:22+01:00", "%2B", "1e3", "+5",
     ]
 
-    func randomBody(_ rng: inout FuzzGenerator) -> String {
+    func randomBody(_ rng: inout SeededGenerator) -> String {
         switch Int.random(in: 0..<4, using: &rng) {
         case 0:
             // A valid body with random mutations of its bytes.
@@ -66,7 +54,7 @@ struct FuzzTests {
         }
     }
 
-    func randomQuery(_ rng: inout FuzzGenerator) -> String {
+    func randomQuery(_ rng: inout SeededGenerator) -> String {
         (0..<Int.random(in: 0...4, using: &rng)).map { _ in
             "\(Self.queryKeys.randomElement(using: &rng)!)=\(Self.queryValues.randomElement(using: &rng)!)"
         }.joined(separator: "&")
@@ -78,7 +66,7 @@ struct FuzzTests {
         try await manager.withClient { client in
             var originals: [WasmTask] = []
             for index in 0..<3 { originals.append(try await client.createTask(taskBody(name: "keep\(index)"))) }
-            var rng = FuzzGenerator(seed: 0x5EED)
+            var rng = SeededGenerator(seed: 0x5EED)
             var statuses: [Int: Int] = [:]
             for iteration in 0..<1200 {
                 let response: TestResponse

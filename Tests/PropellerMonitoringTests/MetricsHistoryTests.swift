@@ -1,5 +1,6 @@
 import PropellerCore
 import PropellerMonitoring
+import PropellerTestSupport
 import Testing
 
 /// The history ring and its one-pass aggregation (SPEC §2 `aggregated`).

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import PropellerCore
 import PropellerManager
+import PropellerTestSupport
 import Testing
 
 @Suite("SQLiteStore: the database file")

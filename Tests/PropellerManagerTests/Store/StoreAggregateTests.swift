@@ -1,6 +1,7 @@
 import PropellerCore
 import PropellerManager
 import PropellerMonitoring
+import PropellerTestSupport
 import Testing
 
 @Suite("Store: aggregates (every store)")

@@ -1,5 +1,6 @@
 import PropellerCore
 import PropellerManager
+import PropellerTestSupport
 import Testing
 
 @Suite("Store: retention (every store)")

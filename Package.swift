@@ -167,7 +167,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PropellerCoreTests",
-            dependencies: ["PropellerCore"],
+            dependencies: ["PropellerCore", "PropellerTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

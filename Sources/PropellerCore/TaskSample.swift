@@ -26,7 +26,7 @@ public struct TaskSample: Sendable, Hashable, Codable {
         self.seq = seq
     }
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case taskID = "task_id"
         case propletID = "proplet_id"
         case metrics, aggregated, timestamp, seq

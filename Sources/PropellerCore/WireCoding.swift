@@ -38,8 +38,13 @@ public enum WireCoding {
     }
 
     /// Decodes a value from raw bytes (for example an MQTT payload).
+    /// A type with a hand-written decoder for its common shape (`FastJSONDecodable`: the task sample)
+    /// is read by that first; the Codable decoder runs when it answers nil.
     public static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws(ContractError) -> T {
-        try decode(type, from: Data(bytes))
+        if let fast = type as? any FastJSONDecodable.Type, let value = fast.init(fastJSON: bytes) as? T {
+            return value
+        }
+        return try decode(type, from: Data(bytes))
     }
 }
 

@@ -45,10 +45,11 @@ public struct Topics: Sendable, Hashable {
     public init(domainID: String = "default", channelID: String = "default") {
         self.domainID = domainID
         self.channelID = channelID
+        base = "m/\(domainID)/c/\(channelID)/"
     }
 
-    /// `m/{domain}/c/{channel}/`.
-    public var base: String { "m/\(domainID)/c/\(channelID)/" }
+    /// `m/{domain}/c/{channel}/` (built once: every received topic is compared with it).
+    public let base: String
 
     /// The full topic of a shared kind (`propletTaskMetrics`, `propletMetrics`, `metricsProplet`,
     /// `managerHello`). A per-proplet kind needs `topic(_:propletID:)`; given one here, this returns
@@ -89,24 +90,43 @@ public struct Topics: Sendable, Hashable {
         return Parsed(domainID: String(parts[1]), channelID: String(parts[3]), kind: kind, propletID: propletID)
     }
 
-    /// The kind (and proplet id) of a topic suffix after the base; nil for an unknown suffix.
+    /// The kind (and proplet id) of a topic suffix after the base; nil for an unknown suffix. Compared
+    /// as bytes (MQTT topics are), against patterns split once: the manager parses every message's topic.
     public static func parseSuffix(_ suffix: Substring) -> (Kind, String?)? {
-        if let kind = Kind(rawValue: String(suffix)), !kind.isPerProplet { return (kind, nil) }
-        for kind in Kind.allCases where kind.isPerProplet {
-            let (prefix, end) = kind.pattern
-            guard let end, suffix.hasPrefix(prefix), suffix.hasSuffix(end),
-                suffix.count > prefix.count + end.count
+        let bytes = suffix.utf8
+        for pattern in KindPattern.all {
+            guard let end = pattern.end else {
+                if bytes.elementsEqual(pattern.prefix) { return (pattern.kind, nil) }
+                continue
+            }
+            guard bytes.count > pattern.prefix.count + end.count, bytes.starts(with: pattern.prefix),
+                bytes.suffix(end.count).elementsEqual(end)
             else { continue }
-            let id = suffix.dropFirst(prefix.count).dropLast(end.count)
-            guard !id.contains("/") else { continue }
-            return (kind, String(id))
+            let id = bytes.dropFirst(pattern.prefix.count).dropLast(end.count)
+            guard !id.contains(UInt8(ascii: "/")) else { continue }
+            return (pattern.kind, String(Substring(id)))
         }
         return nil
     }
 
+    /// A kind's raw value split at `{id}`, as bytes.
+    private struct KindPattern: Sendable {
+        let kind: Kind
+        let prefix: [UInt8]
+        /// After `{id}`; nil for a shared kind (whose `prefix` is the whole suffix).
+        let end: [UInt8]?
+
+        static let all: [KindPattern] = Kind.allCases.map { kind in
+            let (prefix, end) = kind.pattern
+            return KindPattern(kind: kind, prefix: Array(prefix.utf8), end: end.map { Array($0.utf8) })
+        }
+    }
+
     /// Parses a topic and accepts it only when it belongs to this domain and channel.
     public func parse(_ topic: String) -> (kind: Kind, propletID: String?)? {
-        guard topic.hasPrefix(base), let parsed = Self.parseSuffix(topic.dropFirst(base.count)) else { return nil }
+        guard topic.utf8.starts(with: base.utf8) else { return nil }
+        let suffix = topic.utf8.dropFirst(base.utf8.count)
+        guard let parsed = Self.parseSuffix(Substring(suffix)) else { return nil }
         return (parsed.0, parsed.1)
     }
 

@@ -103,28 +103,27 @@ struct IngestRules: Sendable {
     static func isManagerGuess(_ task: WasmTask) -> Bool { task.failedByManager }
 
     /// Finite, non-negative values; `cpu_percent` at most 110 % of `cores` × 100; `memory_percent` at
-    /// most 100.
+    /// most 100. (Checked field by field, without collections: it runs for every sample.)
     static func inRange(_ metrics: ProcessMetrics, cores: Int) -> Bool {
         let cpuLimit = 100 * Double(max(1, cores)) * cpuSlack
         if let cpu = metrics.cpuPercent, !(cpu.isFinite && cpu >= 0 && cpu <= cpuLimit) { return false }
         if let memory = metrics.memoryPercent, !(memory.isFinite && memory >= 0 && memory <= 100) { return false }
-        let counters = [
-            metrics.memoryBytes, metrics.diskReadBytes, metrics.diskWriteBytes, metrics.uptimeSeconds,
-            metrics.threadCount, metrics.fileDescriptorCount,
-        ]
-        return counters.allSatisfy { ($0 ?? 0) >= 0 }
+        return (metrics.memoryBytes ?? 0) >= 0 && (metrics.diskReadBytes ?? 0) >= 0
+            && (metrics.diskWriteBytes ?? 0) >= 0 && (metrics.uptimeSeconds ?? 0) >= 0
+            && (metrics.threadCount ?? 0) >= 0 && (metrics.fileDescriptorCount ?? 0) >= 0
     }
 
     /// The same for a sample's aggregate: cpu figures within the CPU limit, all values finite and ≥ 0.
     static func inRange(_ aggregated: AggregatedMetrics?, cores: Int) -> Bool {
         guard let aggregated else { return true }
         let cpuLimit = 100 * Double(max(1, cores)) * cpuSlack
-        let cpus = [aggregated.avgCPUUsage, aggregated.maxCPUUsage, aggregated.p50CPUUsage, aggregated.p95CPUUsage]
-        guard cpus.allSatisfy({ value in value.map { $0.isFinite && $0 >= 0 && $0 <= cpuLimit } ?? true }) else {
-            return false
-        }
-        let memory = [aggregated.avgMemoryUsage, aggregated.p95MemoryUsage ?? 0]
-        return memory.allSatisfy { $0.isFinite && $0 >= 0 } && aggregated.maxMemoryUsage >= 0
-            && aggregated.totalDiskRead >= 0 && aggregated.totalDiskWrite >= 0 && aggregated.sampleCount >= 0
+        func cpuOK(_ value: Double?) -> Bool { value.map { $0.isFinite && $0 >= 0 && $0 <= cpuLimit } ?? true }
+        func memoryOK(_ value: Double) -> Bool { value.isFinite && value >= 0 }
+        guard cpuOK(aggregated.avgCPUUsage), cpuOK(aggregated.maxCPUUsage), cpuOK(aggregated.p50CPUUsage),
+            cpuOK(aggregated.p95CPUUsage)
+        else { return false }
+        return memoryOK(aggregated.avgMemoryUsage) && memoryOK(aggregated.p95MemoryUsage ?? 0)
+            && aggregated.maxMemoryUsage >= 0 && aggregated.totalDiskRead >= 0 && aggregated.totalDiskWrite >= 0
+            && aggregated.sampleCount >= 0
     }
 }

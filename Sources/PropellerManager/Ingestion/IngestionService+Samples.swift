@@ -26,13 +26,14 @@ extension IngestionService {
     private func writeTaskSamples(_ samples: [TaskSample]) async throws {
         let now = tasks.time.now()
         var lookup = Lookup(store: store)
+        let batchTasks = try await store.tasks(ids: Set(samples.map(\.taskID)))
         var accepted: [TaskSample] = []
         var seqs: [String: [UInt64]] = [:]
         var drops: [DropReason: Int] = [:]
         for sample in samples {
             let proplet = try await lookup.proplet(sample.propletID)
             if let seq = sample.seq, proplet?.metadata != nil { seqs[sample.propletID, default: []].append(seq) }
-            let task = try await lookup.task(sample.taskID)
+            let task = batchTasks[sample.taskID]
             if let reason = rules.check(sample, task: task, proplet: proplet, now: now) {
                 drops[reason, default: 0] += 1
                 continue
@@ -44,7 +45,10 @@ extension IngestionService {
         metrics.samplesStored(stored, kind: "task")
         try await delivery.commit(seqs)
         feed?.publish(accepted)
-        await metrics.updateTaskGauges(from: accepted) { id in try? await store.task(id: id) }
+        await metrics.updateTaskGauges(from: accepted) { id in
+            if let task = batchTasks[id] { return task }
+            return try? await store.task(id: id)
+        }
     }
 
     private func writePropletSamples(_ samples: [PropletSample]) async throws {
@@ -87,21 +91,13 @@ extension IngestionService {
     }
 }
 
-/// Tasks and proplets read once per batch.
+/// Proplets read once per batch (a batch's tasks are read at once, `Store.tasks(ids:)`).
 private struct Lookup {
     let store: any Store
-    var tasks: [String: WasmTask?] = [:]
     var proplets: [String: Proplet?] = [:]
 
     init(store: any Store) {
         self.store = store
-    }
-
-    mutating func task(_ id: String) async throws -> WasmTask? {
-        if let known = tasks[id] { return known }
-        let task = try await store.task(id: id)
-        tasks[id] = .some(task)
-        return task
     }
 
     mutating func proplet(_ id: String) async throws -> Proplet? {

@@ -94,11 +94,13 @@ public struct IngestionService: Service {
         let batcher = SampleBatcher(batchSize: batchSize)
         // Samples are decoded on the reading task; registrations, heartbeats and results (rare, and they
         // wait for a store transaction) go to their own task so they never hold up samples.
-        let (control, controlContinuation) = AsyncStream<(PubSubMessage, Topics.Kind)>.makeStream()
+        let (control, controlContinuation) = AsyncStream<(PubSubMessage, Topics.Kind, String?)>.makeStream()
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.write(batcher.batches) }
             group.addTask {
-                for await (message, kind) in control { await self.handle(message, kind: kind, batcher: batcher) }
+                for await (message, kind, topicID) in control {
+                    await self.handle(message, kind: kind, topicID: topicID, batcher: batcher)
+                }
             }
             group.addTask {
                 for await event in events.cancelOnGracefulShutdown() {
@@ -127,18 +129,18 @@ public struct IngestionService: Service {
     private func read(
         _ stream: AsyncStream<PubSubMessage>,
         batcher: SampleBatcher,
-        control: AsyncStream<(PubSubMessage, Topics.Kind)>.Continuation
+        control: AsyncStream<(PubSubMessage, Topics.Kind, String?)>.Continuation
     ) async {
         for await message in stream {
-            guard let (kind, _) = topics.parse(message.topic) else {
+            guard let (kind, topicID) = topics.parse(message.topic) else {
                 metrics.messageDropped(reason: DropReason.unexpectedTopic.rawValue)
                 continue
             }
             switch kind {
             case .propletTaskMetrics, .propletMetrics:
-                await handle(message, kind: kind, batcher: batcher)
+                await handle(message, kind: kind, topicID: topicID, batcher: batcher)
             default:
-                control.yield((message, kind))
+                control.yield((message, kind, topicID))
             }
         }
     }
@@ -160,10 +162,10 @@ public struct IngestionService: Service {
     }
 
     /// Decodes one message, checks that a per-proplet topic and its payload name the same proplet, and
-    /// applies it (samples go to the batcher, checked when their batch is written).
-    func handle(_ message: PubSubMessage, kind: Topics.Kind, batcher: SampleBatcher) async {
+    /// applies it (samples go to the batcher, checked when their batch is written). `kind` and
+    /// `topicID` (the proplet id a per-proplet topic names) are the topic's, parsed once by the reader.
+    func handle(_ message: PubSubMessage, kind: Topics.Kind, topicID: String?, batcher: SampleBatcher) async {
         metrics.messageReceived(kind: Self.label(of: kind))
-        let topicID = topics.parse(message.topic)?.propletID
         do throws(ContractError) {
             switch kind {
             case .propletTaskMetrics:

@@ -41,6 +41,10 @@ public actor InMemoryStore: Store {
         tasksByID[id]
     }
 
+    public func tasks(ids: Set<String>) -> [String: WasmTask] {
+        tasksByID.filter { ids.contains($0.key) }
+    }
+
     public func tasks(state: TaskState?, page: Page) -> PageResult<WasmTask> {
         let matching = tasksByID.values.filter { state == nil || $0.state == state }.sorted(by: Self.creationOrder)
         return Self.page(of: matching, page)

@@ -33,6 +33,28 @@ extension SQLiteStore {
         try await read("read task") { db in try Self.fetchTask(db, id: id) }
     }
 
+    public func tasks(ids: Set<String>) async throws -> [String: WasmTask] {
+        guard !ids.isEmpty else { return [:] }
+        let ids = Array(ids)
+        return try await read("read tasks") { db in
+            // At most SQLite's 32,766 host parameters a statement; a batch names a few hundred tasks at most.
+            var found: [String: WasmTask] = [:]
+            for chunk in stride(from: 0, to: ids.count, by: 10_000).map({ ids[$0..<min($0 + 10_000, ids.count)] }) {
+                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+                let rows = try Row.fetchAll(
+                    db,
+                    sql: "SELECT \(Self.taskColumns) FROM tasks WHERE id IN (\(marks))",
+                    arguments: StatementArguments(Array(chunk))
+                )
+                for row in rows {
+                    let task = try TaskRowCoding.task(from: row)
+                    found[task.id] = task
+                }
+            }
+            return found
+        }
+    }
+
     public func tasks(state: TaskState?, page: Page) async throws -> PageResult<WasmTask> {
         let filter = state == nil ? "" : "WHERE state = :state"
         let (limit, offset) = Self.bounds(page)

@@ -85,6 +85,9 @@ public protocol Store: DeliveryStore, PropletStateStore {
     /// How many distinct modules are stored (one per digest).
     func moduleCount() async throws -> Int
     func task(id: String) async throws -> WasmTask?
+    /// The tasks of `ids` that exist, by id, read at once (one statement, one snapshot): the ingestion
+    /// checks a batch's samples against their tasks with one read instead of one per task.
+    func tasks(ids: Set<String>) async throws -> [String: WasmTask]
     /// Tasks ordered by creation time (oldest first, then id), optionally filtered by state.
     func tasks(state: TaskState?, page: Page) async throws -> PageResult<WasmTask>
 

@@ -67,6 +67,22 @@ struct StoreTaskTests {
         }
     }
 
+    @Test("tasks(ids:) answers the existing tasks of a set by id, as task(id:) does each", arguments: StoreFactory.all)
+    func tasksByIDs(factory: StoreFactory) async throws {
+        try await withStore(factory) { store in
+            for index in 0..<30 {
+                try await store.createTask(F.task("t-\(index)", created: Double(index), state: .pending))
+            }
+            let wanted: Set<String> = ["t-0", "t-7", "t-29", "missing", "t-7 "]
+            let found = try await store.tasks(ids: wanted)
+            #expect(Set(found.keys) == ["t-0", "t-7", "t-29"])
+            for (id, task) in found { #expect(try await store.task(id: id) == task) }
+            #expect(try await store.tasks(ids: []).isEmpty)
+            let every = try await store.tasks(ids: Set((0..<40).map { "t-\($0)" }))
+            #expect(every.count == 30)
+        }
+    }
+
     @Test("tasks list oldest first, filter by state and page with the matching total", arguments: StoreFactory.all)
     func taskPaging(factory: StoreFactory) async throws {
         try await withStore(factory) { store in

@@ -37,6 +37,23 @@ extension PostgresStore {
         }
     }
 
+    public func tasks(ids: Set<String>) async throws -> [String: WasmTask] {
+        guard !ids.isEmpty else { return [:] }
+        var bindings = PostgresBindings(capacity: 1)
+        bindings.append(Array(ids))
+        return try await read("read tasks") { [bindings] connection in
+            let rows = try await connection.query(
+                PostgresQuery(
+                    unsafeSQL: "SELECT \(Self.taskColumnList) FROM tasks WHERE id = ANY($1::text[])",
+                    binds: bindings
+                ),
+                logger: self.logger
+            )
+            let tasks = try await Self.decodeAll(rows, PostgresRowCoding.task(from:))
+            return Dictionary(tasks.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        }
+    }
+
     /// Tasks oldest first (ties by id), with the total in the same statement when the page is not empty.
     public func tasks(state: TaskState?, page: Page) async throws -> PageResult<WasmTask> {
         let (limit, offset) = PostgresSeriesQuery.bounds(page)

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 import uuid
 
 SAMPLES = int(os.environ.get("INGEST_SAMPLES", "200000"))
@@ -27,7 +28,15 @@ from bench_common import cpu_seconds, free_port, http, registered, wait_for  # n
 
 
 
-def main():
+PUBLISHER = os.environ.get("INGEST_PUBLISHER", "mosquitto_pub")
+BASELINE_BIN_DIR = os.environ.get("INGEST_BASELINE_BIN_DIR")
+BASELINE_LABEL = os.environ.get("INGEST_BASELINE_LABEL", "baseline")
+# 1: the baseline predates per-proplet topics and registers on `control/proplet/create` and `/alive`.
+LEGACY_TOPICS = os.environ.get("INGEST_BASELINE_LEGACY_TOPICS", "0") == "1"
+
+
+def flood(bin_dir, label, legacy_topics=False):
+    """One run: a fresh broker and manager from `bin_dir`, the flood, and what was measured."""
     work = tempfile.mkdtemp(prefix="propeller-ingest-bench-")
     procs = []
     try:
@@ -52,7 +61,7 @@ def main():
         env = dict(os.environ, MANAGER_HTTP_PORT="0", MANAGER_STORAGE="sqlite",
                    MANAGER_DB_PATH=os.path.join(work, "propeller.db"), PROPELLER_MQTT_URL=f"mqtt://127.0.0.1:{port}")
         log = open(log_path, "w")
-        manager = subprocess.Popen([os.path.join(BIN_DIR, "propeller"), "manager"], env=env, stdout=log,
+        manager = subprocess.Popen([os.path.join(bin_dir, "propeller"), "manager"], env=env, stdout=log,
                                    stderr=subprocess.STDOUT, cwd=work)
         procs.append(manager)
 
@@ -71,10 +80,12 @@ def main():
         proplet_base = f"m/default/c/default/control/proplet/{proplet}"
         metadata = {"hostname": "bench", "os": "linux", "arch": "x86_64", "cpu_count": 4,
                     "total_memory_bytes": 8 << 30, "version": "bench", "wasm_runtime": "wasmkit"}
+        # A baseline from before per-proplet topics (SPEC §7) registers on the shared seed topics.
+        base_topic = "m/default/c/default/control/proplet" if legacy_topics else proplet_base
         for suffix, body in (("create", {"proplet_id": proplet, "name": "bench", "metadata": metadata}),
                              ("alive", {"proplet_id": proplet, "status": "alive", "running_tasks": TASKS})):
             subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(port), "-q", "1",
-                            "-t", f"{proplet_base}/{suffix}", "-m", json.dumps(body)], check=True)
+                            "-t", f"{base_topic}/{suffix}", "-m", json.dumps(body)], check=True)
         wait_for(lambda: registered(f"{base}/proplets/{proplet}"), 10, "the registration")
         task_ids = []
         for index in range(TASKS):
@@ -111,14 +122,20 @@ def main():
 
         manager_cpu_before = cpu_seconds(manager.pid)
         published_at = time.monotonic()
-        sources = [open(path) for path in lines_paths]
-        publishers = [subprocess.Popen(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(port), "-q", "1",
-                                        "-M", str(INFLIGHT), "-t", topic, "-l"], stdin=source)
-                      for source in sources]
+        url = f"mqtt://127.0.0.1:{port}"
+        if PUBLISHER == "propeller":
+            commands = [[os.path.join(BIN_DIR, "propeller-mqtt-bench"), "publish-lines", url, topic, "1", path]
+                        for path in lines_paths]
+            publishers = [subprocess.Popen(command, stdout=subprocess.DEVNULL) for command in commands]
+        else:
+            sources = [open(path) for path in lines_paths]
+            publishers = [subprocess.Popen(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(port), "-q", "1",
+                                            "-M", str(INFLIGHT), "-t", topic, "-l"], stdin=source)
+                          for source in sources]
         codes = [publisher.wait() for publisher in publishers]
         publish_seconds = time.monotonic() - published_at
         if any(codes):
-            raise SystemExit("mosquitto_pub failed")
+            raise SystemExit("the publishers failed")
 
         sub_deadline = time.monotonic() + 120
         while sub.poll() is None and time.monotonic() < sub_deadline:
@@ -130,47 +147,32 @@ def main():
         def stored_total():
             return sum(http(f"{base}/tasks/{tid}/metrics?limit=1")["total"] for tid in task_ids)
 
+        def stored_counter():
+            """propeller_ingest_samples_stored_total{kind="task"}: one request per poll, not one per task."""
+            with urllib.request.urlopen(base + "/metrics", timeout=30) as response:
+                text = response.read().decode()
+            match = re.search(r'^propeller_ingest_samples_stored_total\{[^}]*kind="task"[^}]*\} (\S+)$', text, re.M)
+            return int(float(match.group(1))) if match else 0
+
         deadline = time.monotonic() + 300
-        stored = 0
+        counted = 0
         last_progress = time.monotonic()
         manager_seconds = 0.0
         while time.monotonic() < deadline and time.monotonic() - last_progress < 10:
-            now_stored = stored_total()
-            if now_stored > stored:
-                stored = now_stored
+            now_counted = stored_counter()
+            if now_counted > counted:
+                counted = now_counted
                 last_progress = time.monotonic()
                 manager_seconds = last_progress - published_at
-            if stored >= SAMPLES:
+            if counted >= SAMPLES:
                 break
             time.sleep(0.05)
 
         manager_cpu = cpu_seconds(manager.pid) - manager_cpu_before
-        broker_rate = received / sub_seconds
-        manager_rate = stored / manager_seconds
-        print("## Ingestion: manager (SQLite) vs bare mosquitto_sub\n")
-        print(f"Command: `Benchmarks/ingest/run.sh` (INGEST_SAMPLES={SAMPLES}, INGEST_TASKS={TASKS}, INGEST_PUBLISHERS={PUBLISHERS}); "
-              f"{PUBLISHERS} parallel publishers `mosquitto_pub -l -q 1 -M {INFLIGHT}` flooding `control/proplet/task_metrics` "
-              f"({payload_bytes}-byte samples) through a local Mosquitto; the manager runs from "
-              f"`{BIN_DIR}`. Rates are samples ÷ time from the first publish to the last sample received "
-              f"(mosquitto_sub) or stored and visible through the API (manager).\n")
-        print("| receiver | samples published | samples received / stored | lost | seconds | samples/s |")
-        print("|---|---|---|---|---|---|")
-        print(f"| publishers ({PUBLISHERS} × `mosquitto_pub -q 1`) | {SAMPLES} | – | – | {publish_seconds:.2f} | "
-              f"{SAMPLES / publish_seconds:,.0f} |")
-        print(f"| bare `mosquitto_sub -q 1` | {SAMPLES} | {received} | {SAMPLES - received} | {sub_seconds:.2f} | "
-              f"{broker_rate:,.0f} |")
-        print(f"| `propeller manager` (SQLite) | {SAMPLES} | {stored} | {SAMPLES - stored} | {manager_seconds:.2f} | "
-              f"{manager_rate:,.0f} |")
-        print()
-        print(f"Manager / broker delivery rate: **{manager_rate / broker_rate:.2f}** "
-              f"(target ≥ 0.5); manager samples/s: **{manager_rate:,.0f}** (target ≥ 20,000); "
-              f"lost: **{SAMPLES - stored}** (target 0).\n")
-        print(f"Manager CPU time for the run: {manager_cpu:.2f} s (user + system) → "
-              f"**{stored / manager_cpu:,.0f} samples per CPU-second** (decode, batch, SQLite write, API polling).\n")
-        load = os.getloadavg()
-        print(f"Machine: {os.cpu_count()} CPUs, load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} "
-              f"(1/5/15 min) at the end of the run; the flood rate is bounded by the publishers, so the manager's "
-              f"samples/s is at most the broker's delivery rate.\n")
+        stored = stored_total()  # what the API serves, after the CPU is read
+        return {"label": label, "bin_dir": bin_dir, "payload_bytes": payload_bytes, "publish_seconds": publish_seconds,
+                "received": received, "sub_seconds": sub_seconds, "stored": stored,
+                "manager_seconds": manager_seconds, "manager_cpu": manager_cpu}
     finally:
         for proc in reversed(procs):
             if proc.poll() is None:
@@ -180,6 +182,57 @@ def main():
                 except subprocess.TimeoutExpired:
                     proc.kill()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def main():
+    runs = []
+    if BASELINE_BIN_DIR:
+        runs.append(flood(BASELINE_BIN_DIR, BASELINE_LABEL, LEGACY_TOPICS))
+    runs.append(flood(BIN_DIR, "this build"))
+    if BASELINE_BIN_DIR:
+        runs.append(flood(BASELINE_BIN_DIR, BASELINE_LABEL + " (again)", LEGACY_TOPICS))
+    publisher_text = (f"{PUBLISHERS} parallel `propeller-mqtt-bench publish-lines` (QoS 1, the client's wide in-flight window)"
+                      if PUBLISHER == "propeller" else
+                      f"{PUBLISHERS} parallel publishers `mosquitto_pub -l -q 1 -M {INFLIGHT}`")
+    print("## Ingestion: manager (SQLite) vs bare mosquitto_sub\n")
+    print(f"Command: `Benchmarks/ingest/run.sh` (INGEST_SAMPLES={SAMPLES}, INGEST_TASKS={TASKS}, "
+          f"INGEST_PUBLISHERS={PUBLISHERS}, INGEST_PUBLISHER={PUBLISHER}"
+          + (f", INGEST_BASELINE_BIN_DIR={BASELINE_BIN_DIR}" if BASELINE_BIN_DIR else "") + "); "
+          f"{publisher_text} flooding `control/proplet/task_metrics` "
+          f"({runs[0]['payload_bytes']}-byte samples) through a local Mosquitto; the manager runs from "
+          f"`{BIN_DIR}`" + (f" and, before and after it in the same run, the {BASELINE_LABEL} from `{BASELINE_BIN_DIR}`"
+                           if BASELINE_BIN_DIR else "")
+          + ". Rates are samples ÷ time from the first publish to the last sample received "
+          "(mosquitto_sub) or counted stored by the manager (`propeller_ingest_samples_stored_total`, polled every "
+          "50 ms; the stored column is the API's total at the end); a fresh broker and database per run.\n")
+    print("| run | publish s | publish /s | `mosquitto_sub` received | broker /s | manager stored | lost | "
+          "manager s | manager /s | manager / broker | manager CPU s | samples per CPU-second |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for run in runs:
+        broker_rate = run["received"] / run["sub_seconds"]
+        manager_rate = run["stored"] / run["manager_seconds"] if run["manager_seconds"] else 0
+        print(f"| {run['label']} | {run['publish_seconds']:.2f} | {SAMPLES / run['publish_seconds']:,.0f} | "
+              f"{run['received']} | {broker_rate:,.0f} | {run['stored']} | {SAMPLES - run['stored']} | "
+              f"{run['manager_seconds']:.2f} | {manager_rate:,.0f} | {manager_rate / broker_rate:.2f} | "
+              f"{run['manager_cpu']:.2f} | {run['stored'] / run['manager_cpu']:,.0f} |")
+    print()
+    current = next(run for run in runs if run["label"] == "this build")
+    broker_rate = current["received"] / current["sub_seconds"]
+    manager_rate = current["stored"] / current["manager_seconds"]
+    print(f"This build: manager / broker delivery rate **{manager_rate / broker_rate:.2f}** (target ≥ 0.5); "
+          f"manager samples/s **{manager_rate:,.0f}** (target ≥ 20,000); lost **{SAMPLES - current['stored']}** "
+          f"(target 0); **{current['stored'] / current['manager_cpu']:,.0f} samples per manager CPU-second** "
+          "(decode, check, batch, SQLite write, one `/metrics` poll per 50 ms).\n")
+    if BASELINE_BIN_DIR:
+        baselines = [run for run in runs if run is not current]
+        per_cpu = [run["stored"] / run["manager_cpu"] for run in baselines]
+        ratio = (current["stored"] / current["manager_cpu"]) / (sum(per_cpu) / len(per_cpu))
+        print(f"This build / {BASELINE_LABEL} (mean of its two runs), samples per manager CPU-second: **{ratio:.2f}×** "
+              "(above 1: less CPU per sample).\n")
+    load = os.getloadavg()
+    print(f"Machine: {os.cpu_count()} CPUs, load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} "
+          f"(1/5/15 min) at the end of the run; the manager's samples/s is at most the broker's delivery rate, "
+          "which the publishers bound.\n")
 
 
 if __name__ == "__main__":

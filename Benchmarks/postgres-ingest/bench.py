@@ -22,6 +22,9 @@ import uuid
 SAMPLES = int(os.environ.get("INGEST_SAMPLES", "200000"))
 TASKS = int(os.environ.get("INGEST_TASKS", "20"))
 PUBLISHERS = int(os.environ.get("INGEST_PUBLISHERS", "4"))
+# mosquitto_pub (`-l`, its default in-flight window of 20) or propeller: `propeller-mqtt-bench publish-lines`,
+# the project's client with its wide window, which publishes more per CPU-second.
+PUBLISHER = os.environ.get("INGEST_PUBLISHER", "mosquitto_pub")
 TOPIC = os.environ.get("INGEST_TOPIC", "m/default/c/default/control/proplet/task_metrics")
 BIN_DIR = os.environ["PROPELLER_BIN_DIR"]
 PG_BIN = os.environ.get("PROPELLER_POSTGRES_BIN_DIR") or ""
@@ -206,11 +209,16 @@ def run(name, managers, postgres):
         pids = lambda: [p.pid for p, _ in started] + (database.pids() if database else [])
         cpu_before = cpu_of(pids())
         began = time.monotonic()
-        sources = [open(path) for path in paths]
-        publishers = [subprocess.Popen(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(mqtt_port), "-q", "1",
-                                        "-t", TOPIC, "-l"], stdin=source) for source in sources]
+        if PUBLISHER == "propeller":
+            url = f"mqtt://127.0.0.1:{mqtt_port}"
+            publishers = [subprocess.Popen([os.path.join(BIN_DIR, "propeller-mqtt-bench"), "publish-lines", url,
+                                            TOPIC, "1", path], stdout=subprocess.DEVNULL) for path in paths]
+        else:
+            sources = [open(path) for path in paths]
+            publishers = [subprocess.Popen(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(mqtt_port), "-q", "1",
+                                            "-t", TOPIC, "-l"], stdin=source) for source in sources]
         if any(publisher.wait() for publisher in publishers):
-            raise SystemExit("mosquitto_pub failed")
+            raise SystemExit("the publishers failed")
         published = time.monotonic() - began
         # Progress from each manager's stored-samples counter (cheap), so that polling does not load the
         # database; the API's totals are read once at the end and are what "stored" and "lost" report.
@@ -238,20 +246,27 @@ def run(name, managers, postgres):
         shutil.rmtree(work, ignore_errors=True)
 
 
+# INGEST_ROWS: which rows to run (comma-separated of sqlite, postgres, postgres2); default all three.
+ROWS = os.environ.get("INGEST_ROWS", "sqlite,postgres,postgres2").split(",")
+
+
 def main():
-    rows = [run("1 manager, SQLite", 1, False)]
+    rows = [run("1 manager, SQLite", 1, False)] if "sqlite" in ROWS else []
     if PG_BIN and os.path.exists(f"{PG_BIN}/initdb"):
-        rows.append(run("1 manager, PostgreSQL", 1, True))
-        rows.append(run("2 managers, PostgreSQL (shared subscription)", 2, True))
+        if "postgres" in ROWS:
+            rows.append(run("1 manager, PostgreSQL", 1, True))
+        if "postgres2" in ROWS:
+            rows.append(run("2 managers, PostgreSQL (shared subscription)", 2, True))
     print("## Ingestion into PostgreSQL vs SQLite; two managers vs one\n")
     print(f"Command: `Benchmarks/postgres-ingest/run.sh` (INGEST_SAMPLES={SAMPLES}, INGEST_TASKS={TASKS}, "
-          f"INGEST_PUBLISHERS={PUBLISHERS}); the same flood of {SAMPLES:,} samples ({PUBLISHERS} parallel "
-          f"`mosquitto_pub -l -q 1` on `{TOPIC}`) into real `propeller manager` processes from `{BIN_DIR}`, a "
+          f"INGEST_PUBLISHERS={PUBLISHERS}, INGEST_PUBLISHER={PUBLISHER}); the same flood of {SAMPLES:,} samples ({PUBLISHERS} parallel "
+          + (f"`propeller-mqtt-bench publish-lines`, QoS 1" if PUBLISHER == "propeller" else "`mosquitto_pub -l -q 1`")
+          + f" on `{TOPIC}`) into real `propeller manager` processes from `{BIN_DIR}`, a "
           "fresh broker and database per row; PostgreSQL is durable (fsync on) on this machine over loopback. "
           "samples/s = samples ÷ time from the first publish to the last sample counted stored by the managers "
           "(`propeller_ingest_samples_stored_total`; stored and lost are the API's totals at the end); CPU = "
           "the managers' plus the PostgreSQL server's processes.\n")
-    if len(rows) == 1:
+    if not any("PostgreSQL" in r["name"] for r in rows):
         print("PostgreSQL rows not run: server binaries not found (install Debian's postgresql package).\n")
     print("| setup | stored | lost | seconds | samples/s | vs 20,000/s target | publish rate /s | CPU s | samples per CPU-second |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")

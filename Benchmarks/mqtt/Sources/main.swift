@@ -11,6 +11,9 @@ import PropellerMQTT
 //       subscribes, prints "subscribed", receives COUNT messages, prints the JSON rate line
 //   propeller-mqtt-bench publish URL TOPIC COUNT QOS SIZE
 //       publishes COUNT messages of SIZE bytes and disconnects once they are acknowledged
+//   propeller-mqtt-bench publish-lines URL TOPIC QOS FILE
+//       publishes every line of FILE as one message (as `mosquitto_pub -l` does, but with the client's
+//       wide in-flight window) and disconnects once they are acknowledged; prints the JSON rate line
 //   propeller-mqtt-bench will URL CLIENT_ID WILL_TOPIC WILL_PAYLOAD
 //       connects with that last will, prints "connected" and waits to be killed.
 
@@ -93,6 +96,22 @@ func publishOnly(url: String, topic: String, count: Int, qos: QoS, size: Int) as
     await client.disconnect()
 }
 
+/// Publishes each line of `path` (without its newline) as one message, then disconnects (which waits for
+/// the acknowledgements); prints the JSON rate line, timed from the first publish to the disconnect.
+func publishLines(url: String, topic: String, qos: QoS, path: String) async throws {
+    guard let contents = FileManager.default.contents(atPath: path) else { fail("cannot read \(path)") }
+    let lines = contents.split(separator: UInt8(ascii: "\n")).map(Array.init)
+    var configuration = MQTTConfiguration(url: url, clientID: "bench-lines-\(getpid())")
+    configuration.drainTimeout = .seconds(600)
+    let client = try MQTTClient(configuration: configuration, logger: logger)
+    try await client.connect()
+    let start = ContinuousClock.now
+    for line in lines { try await client.publish(topic, payload: line, qos: qos, retain: false) }
+    await client.disconnect()
+    let seconds = (ContinuousClock.now - start) / .seconds(1)
+    print("{\"messages\":\(lines.count),\"seconds\":\(seconds),\"per_second\":\(Double(lines.count) / seconds)}")
+}
+
 func holdWithWill(url: String, clientID: String, topic: String, payload: String) async throws -> Never {
     let will = PubSubMessage(topic: topic, payload: Array(payload.utf8), qos: .atLeastOnce)
     let client = try MQTTClient(
@@ -121,10 +140,18 @@ do {
             let qos = QoS(rawValue: qosValue), let size = Int(arguments[5]), size >= 0
         else { fail("usage: publish URL TOPIC COUNT(>0) QOS(0|1|2) SIZE(bytes)") }
         try await publishOnly(url: arguments[1], topic: arguments[2], count: count, qos: qos, size: size)
+    case "publish-lines" where arguments.count == 5:
+        guard let qosValue = Int32(arguments[3]), let qos = QoS(rawValue: qosValue) else {
+            fail("usage: publish-lines URL TOPIC QOS(0|1|2) FILE")
+        }
+        try await publishLines(url: arguments[1], topic: arguments[2], qos: qos, path: arguments[4])
     case "will" where arguments.count == 5:
         try await holdWithWill(url: arguments[1], clientID: arguments[2], topic: arguments[3], payload: arguments[4])
     default:
-        fail("usage: propeller-mqtt-bench throughput URL COUNT QOS SIZE | will URL CLIENT_ID TOPIC PAYLOAD")
+        fail(
+            "usage: propeller-mqtt-bench throughput URL COUNT QOS SIZE | subscribe URL TOPIC COUNT QOS"
+                + " | publish URL TOPIC COUNT QOS SIZE | publish-lines URL TOPIC QOS FILE | will URL CLIENT_ID TOPIC PAYLOAD"
+        )
     }
 } catch {
     fail("error: \(error)")

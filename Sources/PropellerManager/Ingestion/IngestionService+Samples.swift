@@ -2,23 +2,20 @@ import PropellerCore
 
 extension IngestionService {
     /// Writes batches in order until the batcher finishes: checks every sample, stores the accepted
-    /// ones in one transaction, then commits the batch's `seq`s and acknowledges them. When the store
-    /// fails nothing is acknowledged, so the proplets send the batch again.
-    func write(_ batches: AsyncStream<SampleBatcher.Batch>) async {
-        for await batch in batches {
+    /// ones in one transaction, then commits the batch's `seq`s and acknowledges them, and tells the
+    /// batcher, which then hands over what accumulated meanwhile. When the store fails nothing is
+    /// acknowledged, so the proplets send the batch again.
+    func write(_ batcher: SampleBatcher) async {
+        for await batch in batcher.batches {
+            defer { batcher.batchWritten() }
             do {
                 switch batch {
                 case .task(let samples): try await writeTaskSamples(samples)
                 case .proplet(let samples): try await writePropletSamples(samples)
                 }
             } catch {
-                let count =
-                    switch batch {
-                    case .task(let samples): samples.count
-                    case .proplet(let samples): samples.count
-                    }
-                metrics.messageDropped(reason: DropReason.storeError.rawValue, count: count)
-                logger.error("samples not stored", metadata: ["count": "\(count)", "error": "\(error)"])
+                metrics.messageDropped(reason: DropReason.storeError.rawValue, count: batch.count)
+                logger.error("samples not stored", metadata: ["count": "\(batch.count)", "error": "\(error)"])
             }
         }
     }

@@ -96,7 +96,7 @@ public struct IngestionService: Service {
         // wait for a store transaction) go to their own task so they never hold up samples.
         let (control, controlContinuation) = AsyncStream<(PubSubMessage, Topics.Kind, String?)>.makeStream()
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.write(batcher.batches) }
+            group.addTask { await self.write(batcher) }
             group.addTask {
                 for await (message, kind, topicID) in control {
                     await self.handle(message, kind: kind, topicID: topicID, batcher: batcher)

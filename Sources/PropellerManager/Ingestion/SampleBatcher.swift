@@ -1,8 +1,15 @@
 import PropellerCore
 import Synchronization
 
-/// Collects decoded samples and hands them to the writer in batches: a batch leaves when it holds
-/// `batchSize` samples or when `flush()` is called (the ingestion service calls it on a timer).
+/// Collects decoded samples and hands them to the writer in batches, sized by the writer's pace.
+///
+/// While the writer is idle a batch leaves when it holds `batchSize` samples or when `flush()` is
+/// called (the ingestion service calls it on a timer), so at low rates a sample waits at most one flush
+/// interval. While the writer is busy with a batch, samples accumulate, and when it reports the batch
+/// written (`batchWritten()`) it is handed everything that came meanwhile, up to `maxBatchSize` — group
+/// commit: under a flood the transactions grow and their fixed cost (round trips, the commit's flush to
+/// disk) is paid per many samples instead of per `batchSize`, and at most one batch waits besides the
+/// one being written. Task and proplet samples are batched separately, in arrival order within each.
 ///
 /// Appending never waits for the database, so decoding and writing run side by side.
 final class SampleBatcher: Sendable {
@@ -10,60 +17,99 @@ final class SampleBatcher: Sendable {
     enum Batch: Sendable {
         case task([TaskSample])
         case proplet([PropletSample])
+
+        var count: Int {
+            switch self {
+            case .task(let samples): samples.count
+            case .proplet(let samples): samples.count
+            }
+        }
     }
 
     private struct Buffers {
         var task: [TaskSample] = []
         var proplet: [PropletSample] = []
+        /// Batches handed to the writer and not yet reported written.
+        var outstanding = 0
+
+        /// Takes up to `limit` of the buffered samples of each kind, oldest first.
+        mutating func take(_ limit: Int, task takeTask: Bool = true, proplet takeProplet: Bool = true) -> [Batch] {
+            var batches: [Batch] = []
+            if takeTask, !task.isEmpty {
+                batches.append(.task(Array(task.prefix(limit))))
+                task.removeFirst(min(limit, task.count))
+            }
+            if takeProplet, !proplet.isEmpty {
+                batches.append(.proplet(Array(proplet.prefix(limit))))
+                proplet.removeFirst(min(limit, proplet.count))
+            }
+            outstanding += batches.count
+            return batches
+        }
     }
 
+    /// Samples a batch leaves with while the writer is idle (default 500).
     let batchSize: Int
+    /// The most samples of one kind in one batch (default 10 × `batchSize`: with the default 500, 5,000
+    /// samples, a fraction of a second of SQLite's write lock).
+    let maxBatchSize: Int
     private let buffers = Mutex(Buffers())
     private let continuation: AsyncStream<Batch>.Continuation
     /// The batches, in order; ends after `finish()`.
     let batches: AsyncStream<Batch>
 
-    init(batchSize: Int) {
+    init(batchSize: Int, maxBatchSize: Int? = nil) {
         self.batchSize = max(1, batchSize)
+        self.maxBatchSize = max(self.batchSize, maxBatchSize ?? 10 * self.batchSize)
         (batches, continuation) = AsyncStream<Batch>.makeStream()
     }
 
     func append(_ sample: TaskSample) {
-        let full = buffers.withLock { buffers -> [TaskSample]? in
+        buffers.withLock { buffers in
             buffers.task.append(sample)
-            guard buffers.task.count >= batchSize else { return nil }
-            defer { buffers.task.removeAll(keepingCapacity: true) }
-            return buffers.task
+            if ready(buffers, count: buffers.task.count) { send(buffers.take(maxBatchSize, proplet: false)) }
         }
-        if let full { continuation.yield(.task(full)) }
     }
 
     func append(_ sample: PropletSample) {
-        let full = buffers.withLock { buffers -> [PropletSample]? in
+        buffers.withLock { buffers in
             buffers.proplet.append(sample)
-            guard buffers.proplet.count >= batchSize else { return nil }
-            defer { buffers.proplet.removeAll(keepingCapacity: true) }
-            return buffers.proplet
+            if ready(buffers, count: buffers.proplet.count) { send(buffers.take(maxBatchSize, task: false)) }
         }
-        if let full { continuation.yield(.proplet(full)) }
     }
 
-    /// Sends whatever is buffered.
+    /// The writer has written one batch (or failed to): hands it whatever accumulated meanwhile, once it
+    /// has no other batch waiting.
+    func batchWritten() {
+        buffers.withLock { buffers in
+            buffers.outstanding = max(0, buffers.outstanding - 1)
+            if buffers.outstanding == 0 { send(buffers.take(maxBatchSize)) }
+        }
+    }
+
+    /// Sends whatever is buffered when the writer is idle (a busy writer takes it when it is done).
     func flush() {
-        let (task, proplet) = buffers.withLock { buffers in
-            defer {
-                buffers.task.removeAll(keepingCapacity: true)
-                buffers.proplet.removeAll(keepingCapacity: true)
-            }
-            return (buffers.task, buffers.proplet)
+        buffers.withLock { buffers in
+            if buffers.outstanding == 0 { send(buffers.take(maxBatchSize)) }
         }
-        if !task.isEmpty { continuation.yield(.task(task)) }
-        if !proplet.isEmpty { continuation.yield(.proplet(proplet)) }
     }
 
-    /// Flushes and ends the stream of batches.
+    /// Sends everything buffered and ends the stream of batches.
     func finish() {
-        flush()
+        buffers.withLock { buffers in
+            while !buffers.task.isEmpty || !buffers.proplet.isEmpty { send(buffers.take(maxBatchSize)) }
+        }
         continuation.finish()
+    }
+
+    /// A kind's buffer leaves now: it is full while the writer is idle, or at the batch limit whatever
+    /// the writer does.
+    private func ready(_ buffers: Buffers, count: Int) -> Bool {
+        (buffers.outstanding == 0 && count >= batchSize) || count >= maxBatchSize
+    }
+
+    /// Yields under the lock, so batches reach the writer in the order they were taken.
+    private func send(_ batches: [Batch]) {
+        for batch in batches { continuation.yield(batch) }
     }
 }

@@ -49,6 +49,30 @@ struct PostgresStoreTests {
         }
     }
 
+    @Test("task samples have one index, the unique covering key, which still deduplicates (migration v7)")
+    func oneSampleIndex() async throws {
+        try await withPostgresStore { store, server in
+            try await store.createTask(StoreFixtures.task("t-1"))
+            #expect(try await store.insertTaskSamples([StoreFixtures.sample("t-1", at: 1)]) == 1)
+            #expect(try await store.insertTaskSamples([StoreFixtures.sample("t-1", at: 1)]) == 0)
+            // psql fails (and `execute` throws) when the check raises.
+            try await server.execute(
+                """
+                DO $$ BEGIN
+                  IF (SELECT string_agg(indexname, ',') FROM pg_indexes WHERE tablename = 'task_samples')
+                       IS DISTINCT FROM 'task_samples_key'
+                     OR NOT EXISTS (SELECT 1 FROM pg_indexes WHERE indexname = 'task_samples_key'
+                                    AND indexdef LIKE 'CREATE UNIQUE INDEX%INCLUDE%') THEN
+                    RAISE EXCEPTION 'task_samples indexes: %',
+                      (SELECT string_agg(indexdef, '; ') FROM pg_indexes WHERE tablename = 'task_samples');
+                  END IF;
+                END $$
+                """,
+                database: PostgresServer.database
+            )
+        }
+    }
+
     @Test("a start-up behind a session holding the migration lock fails in its start-up timeout, naming the lock")
     func migrationLockHeld() async throws {
         try await withPostgresStore { _, server in

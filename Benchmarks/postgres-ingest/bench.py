@@ -154,6 +154,22 @@ def stored_counter(base):
     return float(match.group(1)) if match else 0
 
 
+def report_loss(work, started):
+    """On stderr: each manager's received and dropped counters and the end of its log (why samples are missing)."""
+    for index, (process, url) in enumerate(started):
+        print(f"manager {index}: exit status {process.poll()}", file=sys.stderr)
+        try:
+            with urllib.request.urlopen(url + "/metrics", timeout=30) as response:
+                for line in response.read().decode().splitlines():
+                    if line.startswith(("propeller_ingest_messages_", "propeller_ingest_samples_")):
+                        print("  " + line, file=sys.stderr)
+        except OSError as error:
+            print(f"  /metrics: {error}", file=sys.stderr)
+        with open(os.path.join(work, f"manager{index}.log")) as log:
+            for line in log.readlines()[-15:]:
+                print("  " + line.rstrip()[:300], file=sys.stderr)
+
+
 def flood_files(work, task_ids, proplet):
     paths = [os.path.join(work, f"samples{p}.jsonl") for p in range(PUBLISHERS)]
     outputs = [open(path, "w") for path in paths]
@@ -231,6 +247,8 @@ def run(name, managers, postgres):
         cpu = cpu_of(pids()) - cpu_before
         seconds = finished - began
         stored = sum(http(f"{base}/tasks/{t}/metrics?limit=1")["total"] for t in task_ids)
+        if stored < SAMPLES:
+            report_loss(work, started)
         return dict(name=name, stored=stored, lost=SAMPLES - stored, seconds=seconds, rate=stored / seconds,
                     published=SAMPLES / published, cpu=cpu)
     finally:

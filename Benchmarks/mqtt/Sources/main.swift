@@ -106,9 +106,18 @@ func publishLines(url: String, topic: String, qos: QoS, path: String) async thro
     let client = try MQTTClient(configuration: configuration, logger: logger)
     try await client.connect()
     let start = ContinuousClock.now
-    for line in lines { try await client.publish(topic, payload: line, qos: qos, retain: false) }
+    for (index, line) in lines.enumerated() {
+        // Backpressure: the client's outbox drops its oldest messages when full (100,000), so keep at
+        // most 20,000 waiting.
+        if index % 1000 == 0 {
+            while client.statistics.outboxMessages > 20_000 { try await Task.sleep(for: .milliseconds(1)) }
+        }
+        try await client.publish(topic, payload: line, qos: qos, retain: false)
+    }
     await client.disconnect()
     let seconds = (ContinuousClock.now - start) / .seconds(1)
+    let dropped = client.statistics.droppedFromOutbox
+    guard dropped == 0 else { fail("\(dropped) messages dropped from the outbox") }
     print("{\"messages\":\(lines.count),\"seconds\":\(seconds),\"per_second\":\(Double(lines.count) / seconds)}")
 }
 

@@ -32,7 +32,8 @@ struct SampleBatcherTests {
         for sample in all[65..<70] { batcher.append(sample) }  // busy: 5 wait
         batcher.flush()  // the writer is busy: nothing leaves
         batcher.batchWritten()  // B written; C still waits for the writer
-        batcher.batchWritten()  // C written: the 5 leave (D)
+        batcher.batchWritten()  // C written: 5 are fewer than the batch size, the writer goes idle
+        batcher.flush()  // idle: the 5 leave (D)
         batcher.batchWritten()
         batcher.finish()
         let batches = await collect(batcher)

@@ -6,10 +6,10 @@ import Synchronization
 /// While the writer is idle a batch leaves when it holds `batchSize` samples or when `flush()` is
 /// called (the ingestion service calls it on a timer), so at low rates a sample waits at most one flush
 /// interval. While the writer is busy with a batch, samples accumulate, and when it reports the batch
-/// written (`batchWritten()`) it is handed everything that came meanwhile, up to `maxBatchSize` — group
-/// commit: under a flood the transactions grow and their fixed cost (round trips, the commit's flush to
-/// disk) is paid per many samples instead of per `batchSize`, and at most one batch waits besides the
-/// one being written. Task and proplet samples are batched separately, in arrival order within each.
+/// written (`batchWritten()`) it is handed everything that came meanwhile — if that is at least
+/// `batchSize`, up to `maxBatchSize` — group commit: under a flood the transactions grow and their
+/// fixed cost (round trips, the commit's flush to disk) is paid per many samples instead of per
+/// `batchSize`, and at most one batch waits besides the one being written. Task and proplet samples are batched separately, in arrival order within each.
 ///
 /// Appending never waits for the database, so decoding and writing run side by side.
 final class SampleBatcher: Sendable {
@@ -78,12 +78,21 @@ final class SampleBatcher: Sendable {
         }
     }
 
-    /// The writer has written one batch (or failed to): hands it whatever accumulated meanwhile, once it
-    /// has no other batch waiting.
+    /// The writer has written one batch (or failed to): once it has no other batch waiting, hands it
+    /// what accumulated meanwhile when that is at least `batchSize` (a backlog). Less waits for the batch
+    /// size or the next flush, as with an idle writer: handing over every remainder at once would keep
+    /// the writer busy with ever smaller transactions at moderate rates.
     func batchWritten() {
         buffers.withLock { buffers in
             buffers.outstanding = max(0, buffers.outstanding - 1)
-            if buffers.outstanding == 0 { send(buffers.take(maxBatchSize)) }
+            guard buffers.outstanding == 0 else { return }
+            send(
+                buffers.take(
+                    maxBatchSize,
+                    task: buffers.task.count >= batchSize,
+                    proplet: buffers.proplet.count >= batchSize
+                )
+            )
         }
     }
 

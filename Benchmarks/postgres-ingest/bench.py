@@ -11,6 +11,7 @@ import os
 import pwd
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -19,12 +20,12 @@ import time
 import urllib.request
 import uuid
 
-SAMPLES = int(os.environ.get("INGEST_SAMPLES", "200000"))
+SAMPLES = int(os.environ.get("INGEST_SAMPLES", "150000"))
 TASKS = int(os.environ.get("INGEST_TASKS", "20"))
-PUBLISHERS = int(os.environ.get("INGEST_PUBLISHERS", "4"))
-# mosquitto_pub (`-l`, its default in-flight window of 20) or propeller: `propeller-mqtt-bench publish-lines`,
-# the project's client with its wide window, which publishes more per CPU-second.
-PUBLISHER = os.environ.get("INGEST_PUBLISHER", "mosquitto_pub")
+PUBLISHERS = int(os.environ.get("INGEST_PUBLISHERS", "2"))
+# propeller (default): `propeller-mqtt-bench publish-lines`, the project's client with its wide window,
+# which reached ≈ 20,000/s with two processes here where four mosquitto_pub reached ≈ 14,000/s; or mosquitto_pub (`-l`, its default in-flight window of 20).
+PUBLISHER = os.environ.get("INGEST_PUBLISHER", "propeller")
 TOPIC = os.environ.get("INGEST_TOPIC", "m/default/c/default/control/proplet/task_metrics")
 BIN_DIR = os.environ["PROPELLER_BIN_DIR"]
 PG_BIN = os.environ.get("PROPELLER_POSTGRES_BIN_DIR") or ""
@@ -191,7 +192,7 @@ def flood_files(work, task_ids, proplet):
     return paths
 
 
-def run(name, managers, postgres):
+def run(name, managers, postgres, drain=False):
     work = tempfile.mkdtemp(prefix="propeller-pg-ingest-")
     os.chmod(work, 0o755)
     procs, database = [], None
@@ -233,9 +234,22 @@ def run(name, managers, postgres):
             sources = [open(path) for path in paths]
             publishers = [subprocess.Popen(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(mqtt_port), "-q", "1",
                                             "-t", TOPIC, "-l"], stdin=source) for source in sources]
+        if drain:
+            # A backlog, as after an outage: the managers are stopped (SIGSTOP) while the flood is
+            # published, so the broker queues it for them; timing and CPU start when they continue. The
+            # flood must fit in the managers' MQTT keep-alive (the broker drops a client silent for 1.5 ×
+            # 10 s).
+            for process, _ in started:
+                os.kill(process.pid, signal.SIGSTOP)
         if any(publisher.wait() for publisher in publishers):
             raise SystemExit("the publishers failed")
         published = time.monotonic() - began
+        if drain:
+            time.sleep(0.5)  # the broker has the last messages queued
+            cpu_before = cpu_of(pids())
+            began = time.monotonic()
+            for process, _ in started:
+                os.kill(process.pid, signal.SIGCONT)
         # Progress from each manager's stored-samples counter (cheap), so that polling does not load the
         # database; the API's totals are read once at the end and are what "stored" and "lost" report.
         counted, last, finished = 0, time.monotonic(), began
@@ -264,8 +278,10 @@ def run(name, managers, postgres):
         shutil.rmtree(work, ignore_errors=True)
 
 
-# INGEST_ROWS: which rows to run (comma-separated of sqlite, postgres, postgres2); default all three.
-ROWS = os.environ.get("INGEST_ROWS", "sqlite,postgres,postgres2").split(",")
+# INGEST_ROWS: which rows to run (comma-separated of sqlite, postgres, postgres2, postgres-drain, sqlite-drain;
+# a drain row publishes the flood while the manager is stopped and times it working off the backlog);
+# default all five. With drain rows keep INGEST_SAMPLES within ≈ 10 s of publishing (the keep-alive).
+ROWS = os.environ.get("INGEST_ROWS", "sqlite,postgres,postgres2,postgres-drain,sqlite-drain").split(",")
 
 
 def main():
@@ -275,13 +291,18 @@ def main():
             rows.append(run("1 manager, PostgreSQL", 1, True))
         if "postgres2" in ROWS:
             rows.append(run("2 managers, PostgreSQL (shared subscription)", 2, True))
+        if "postgres-drain" in ROWS:
+            rows.append(run("1 manager, PostgreSQL, draining a backlog", 1, True, drain=True))
+    if "sqlite-drain" in ROWS:
+        rows.append(run("1 manager, SQLite, draining a backlog", 1, False, drain=True))
     print("## Ingestion into PostgreSQL vs SQLite; two managers vs one\n")
     print(f"Command: `Benchmarks/postgres-ingest/run.sh` (INGEST_SAMPLES={SAMPLES}, INGEST_TASKS={TASKS}, "
           f"INGEST_PUBLISHERS={PUBLISHERS}, INGEST_PUBLISHER={PUBLISHER}); the same flood of {SAMPLES:,} samples ({PUBLISHERS} parallel "
           + (f"`propeller-mqtt-bench publish-lines`, QoS 1" if PUBLISHER == "propeller" else "`mosquitto_pub -l -q 1`")
           + f" on `{TOPIC}`) into real `propeller manager` processes from `{BIN_DIR}`, a "
           "fresh broker and database per row; PostgreSQL is durable (fsync on) on this machine over loopback. "
-          "samples/s = samples ÷ time from the first publish to the last sample counted stored by the managers "
+          "samples/s = samples ÷ time from the first publish (for a backlog row: from the managers' SIGCONT) "
+          "to the last sample counted stored by the managers "
           "(`propeller_ingest_samples_stored_total`; stored and lost are the API's totals at the end); CPU = "
           "the managers' plus the PostgreSQL server's processes.\n")
     if not any("PostgreSQL" in r["name"] for r in rows):
@@ -293,8 +314,10 @@ def main():
               f"{r['rate'] / 20000:.2f}× | {r['published']:,.0f} | {r['cpu']:.2f} | {r['stored'] / max(r['cpu'], 0.01):,.0f} |")
     load = os.getloadavg()
     print(f"\nMachine: {os.cpu_count()} CPUs, load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} at the end. "
-          "The flood is bounded by the publishers (publish rate column), so a store or a second manager can at "
-          "most match it; the CPU column is what each setup spends for the same samples.\n")
+          "A live flood is bounded by the publishers (publish rate column), so a store or a second manager can at "
+          "most match it; a backlog row (\"draining a backlog\") publishes the flood while the manager is stopped and "
+          "times the manager working it off, publishers done — what the manager and its store can take on this "
+          "machine. The CPU column is what each setup spends for the same samples.\n")
 
 
 if __name__ == "__main__":

@@ -3,19 +3,44 @@ import PropellerCore
 extension IngestionService {
     /// Writes batches in order until the batcher finishes: checks every sample, stores the accepted
     /// ones in one transaction, then commits the batch's `seq`s and acknowledges them, and tells the
-    /// batcher, which then hands over what accumulated meanwhile. When the store fails nothing is
-    /// acknowledged, so the proplets send the batch again.
+    /// batcher, which then hands over what accumulated meanwhile. While the store is unavailable
+    /// (`StoreError.unavailable`: PostgreSQL down or restarting) the same batch is tried again, every
+    /// 0.25 s at first and then every 2 s, until it is written or the service stops; what keeps coming
+    /// accumulates in the batcher meanwhile. Any other failure drops the batch: nothing of it is
+    /// acknowledged, so the proplets send it again.
     func write(_ batcher: SampleBatcher) async {
         for await batch in batcher.batches {
             defer { batcher.batchWritten() }
-            do {
-                switch batch {
-                case .task(let samples): try await writeTaskSamples(samples)
-                case .proplet(let samples): try await writePropletSamples(samples)
+            var delay = Duration.milliseconds(250)
+            var waitingSince: ContinuousClock.Instant?
+            while true {
+                do {
+                    switch batch {
+                    case .task(let samples): try await writeTaskSamples(samples)
+                    case .proplet(let samples): try await writePropletSamples(samples)
+                    }
+                    if let waitingSince {
+                        logger.info(
+                            "samples stored after the store came back",
+                            metadata: ["count": "\(batch.count)", "waited": "\(ContinuousClock.now - waitingSince)"]
+                        )
+                    }
+                    break
+                } catch StoreError.unavailable(let reason) where !batcher.isFinishing {
+                    if waitingSince == nil {
+                        waitingSince = .now
+                        logger.warning(
+                            "store unavailable: holding samples until it is back",
+                            metadata: ["count": "\(batch.count)", "reason": "\(reason)"]
+                        )
+                    }
+                    try? await Task.sleep(for: delay)
+                    delay = min(delay * 2, .seconds(2))
+                } catch {
+                    metrics.messageDropped(reason: DropReason.storeError.rawValue, count: batch.count)
+                    logger.error("samples not stored", metadata: ["count": "\(batch.count)", "error": "\(error)"])
+                    break
                 }
-            } catch {
-                metrics.messageDropped(reason: DropReason.storeError.rawValue, count: batch.count)
-                logger.error("samples not stored", metadata: ["count": "\(batch.count)", "error": "\(error)"])
             }
         }
     }

@@ -31,6 +31,7 @@ final class SampleBatcher: Sendable {
         var proplet: [PropletSample] = []
         /// Batches handed to the writer and not yet reported written.
         var outstanding = 0
+        var finishing = false
 
         /// Takes up to `limit` of the buffered samples of each kind, oldest first.
         mutating func take(_ limit: Int, task takeTask: Bool = true, proplet takeProplet: Bool = true) -> [Batch] {
@@ -103,9 +104,13 @@ final class SampleBatcher: Sendable {
         }
     }
 
+    /// Whether `finish()` was called (the service is stopping: the writer stops waiting for the store).
+    var isFinishing: Bool { buffers.withLock { $0.finishing } }
+
     /// Sends everything buffered and ends the stream of batches.
     func finish() {
         buffers.withLock { buffers in
+            buffers.finishing = true
             while !buffers.task.isEmpty || !buffers.proplet.isEmpty { send(buffers.take(maxBatchSize)) }
         }
         continuation.finish()

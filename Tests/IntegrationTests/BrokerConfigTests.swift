@@ -106,6 +106,7 @@ struct BrokerConfigTests {
             encoding: .utf8
         )
         #expect(config.contains("max_queued_messages 0") && config.contains("max_queued_bytes 0"))
+        #expect(config.contains("\nset_tcp_nodelay true\n"), "small packets must not wait for Nagle")
 
         let again = try await runCommand(
             BinaryLocator.path(of: "propeller"),

@@ -6,8 +6,8 @@ extension IngestionService {
     /// batcher, which then hands over what accumulated meanwhile. While the store is unavailable
     /// (`StoreError.unavailable`: PostgreSQL down or restarting) the same batch is tried again, every
     /// 0.25 s at first and then every 2 s, until it is written or the service stops; what keeps coming
-    /// accumulates in the batcher meanwhile. Any other failure drops the batch: nothing of it is
-    /// acknowledged, so the proplets send it again.
+    /// accumulates in the batcher meanwhile. Once the task is cancelled, and for any other failure, the
+    /// batch is dropped: nothing of it is acknowledged, so the proplets send it again.
     func write(_ batcher: SampleBatcher) async {
         for await batch in batcher.batches {
             defer { batcher.batchWritten() }
@@ -26,7 +26,7 @@ extension IngestionService {
                         )
                     }
                     break
-                } catch StoreError.unavailable(let reason) where !batcher.isFinishing {
+                } catch StoreError.unavailable(let reason) where !batcher.isFinishing && !Task.isCancelled {
                     if waitingSince == nil {
                         waitingSince = .now
                         logger.warning(

@@ -19,35 +19,18 @@ extension TaskSample: FastJSONDecodable {
         var aggregated: AggregatedMetrics?
         var timestamp: Timestamp?
         var seq: UInt64?
-        var seen = FieldSet<CodingKeys>()
-        let plain = scanner.forEachMember { key, scanner in
-            guard let field = CodingKeys.field(named: key) else { return scanner.skipValue() }
-            guard seen.insert(field) else { return false }
+        let seen = scanner.fields(CodingKeys.self) { field, scanner in
             switch field {
-            case .taskID:
-                taskID = scanner.identifier(field: field.rawValue)
-                return taskID != nil
-            case .propletID:
-                propletID = scanner.identifier(field: field.rawValue)
-                return propletID != nil
-            case .metrics:
-                metrics = ProcessMetrics(scanning: &scanner)
-                return metrics != nil
+            case .taskID: return assign(scanner.identifier(field: field.rawValue), to: &taskID)
+            case .propletID: return assign(scanner.identifier(field: field.rawValue), to: &propletID)
+            case .metrics: return assign(ProcessMetrics(scanning: &scanner), to: &metrics)
             case .aggregated:
-                if scanner.consumeNull() { return true }
-                aggregated = AggregatedMetrics(scanning: &scanner)
-                return aggregated != nil
-            case .timestamp:
-                timestamp = scanner.utcTimestamp()
-                return timestamp != nil
-            case .seq:
-                if scanner.consumeNull() { return true }
-                guard let value = scanner.integer(), value >= 0 else { return false }
-                seq = UInt64(value)
-                return true
+                return scanner.consumeNull() || assign(AggregatedMetrics(scanning: &scanner), to: &aggregated)
+            case .timestamp: return assign(scanner.utcTimestamp(), to: &timestamp)
+            case .seq: return scanner.consumeNull() || assign(scanner.nonNegativeInteger().map(UInt64.init), to: &seq)
             }
         }
-        guard plain, scanner.isAtEnd, let taskID, let propletID, let metrics, let timestamp else { return nil }
+        guard seen != nil, scanner.isAtEnd, let taskID, let propletID, let metrics, let timestamp else { return nil }
         self.init(
             taskID: taskID,
             propletID: propletID,
@@ -64,38 +47,21 @@ extension ProcessMetrics {
     /// the counters); nil otherwise.
     init?(scanning scanner: inout JSONScanner) {
         var result = ProcessMetrics()
-        var seen = FieldSet<CodingKeys>()
-        let plain = scanner.forEachMember { key, scanner in
-            guard let field = CodingKeys.field(named: key) else { return scanner.skipValue() }
-            guard seen.insert(field) else { return false }
+        let seen = scanner.fields(CodingKeys.self) { field, scanner in
             if scanner.consumeNull() { return true }
             switch field {
-            case .cpuPercent: result.cpuPercent = scanner.nonNegativeNumber()
-            case .memoryPercent: result.memoryPercent = scanner.nonNegativeNumber()
-            case .memoryBytes: result.memoryBytes = scanner.nonNegativeInteger()
-            case .diskReadBytes: result.diskReadBytes = scanner.nonNegativeInteger()
-            case .diskWriteBytes: result.diskWriteBytes = scanner.nonNegativeInteger()
-            case .uptimeSeconds: result.uptimeSeconds = scanner.nonNegativeInteger()
-            case .threadCount: result.threadCount = scanner.nonNegativeInteger()
-            case .fileDescriptorCount: result.fileDescriptorCount = scanner.nonNegativeInteger()
+            case .cpuPercent: return assign(scanner.nonNegativeNumber(), to: &result.cpuPercent)
+            case .memoryPercent: return assign(scanner.nonNegativeNumber(), to: &result.memoryPercent)
+            case .memoryBytes: return assign(scanner.nonNegativeInteger(), to: &result.memoryBytes)
+            case .diskReadBytes: return assign(scanner.nonNegativeInteger(), to: &result.diskReadBytes)
+            case .diskWriteBytes: return assign(scanner.nonNegativeInteger(), to: &result.diskWriteBytes)
+            case .uptimeSeconds: return assign(scanner.nonNegativeInteger(), to: &result.uptimeSeconds)
+            case .threadCount: return assign(scanner.nonNegativeInteger(), to: &result.threadCount)
+            case .fileDescriptorCount: return assign(scanner.nonNegativeInteger(), to: &result.fileDescriptorCount)
             }
-            return result.has(field)
         }
-        guard plain else { return nil }
+        guard seen != nil else { return nil }
         self = result
-    }
-
-    private func has(_ field: CodingKeys) -> Bool {
-        switch field {
-        case .cpuPercent: cpuPercent != nil
-        case .memoryPercent: memoryPercent != nil
-        case .memoryBytes: memoryBytes != nil
-        case .diskReadBytes: diskReadBytes != nil
-        case .diskWriteBytes: diskWriteBytes != nil
-        case .uptimeSeconds: uptimeSeconds != nil
-        case .threadCount: threadCount != nil
-        case .fileDescriptorCount: fileDescriptorCount != nil
-        }
     }
 }
 
@@ -104,32 +70,43 @@ extension AggregatedMetrics {
     /// the byte totals, the maximum memory and the count), the percentiles absent, null or non-negative.
     init?(scanning scanner: inout JSONScanner) {
         var result = AggregatedMetrics()
-        var seen = FieldSet<CodingKeys>()
-        let plain = scanner.forEachMember { key, scanner in
-            guard let field = CodingKeys.field(named: key) else { return scanner.skipValue() }
-            guard seen.insert(field) else { return false }
+        let seen = scanner.fields(CodingKeys.self) { field, scanner in
             switch field {
-            case .avgCPUUsage: return scanner.nonNegativeNumber().map { result.avgCPUUsage = $0 } != nil
-            case .maxCPUUsage: return scanner.nonNegativeNumber().map { result.maxCPUUsage = $0 } != nil
-            case .avgMemoryUsage: return scanner.nonNegativeNumber().map { result.avgMemoryUsage = $0 } != nil
-            case .maxMemoryUsage: return scanner.nonNegativeInteger().map { result.maxMemoryUsage = $0 } != nil
-            case .totalDiskRead: return scanner.nonNegativeInteger().map { result.totalDiskRead = $0 } != nil
-            case .totalDiskWrite: return scanner.nonNegativeInteger().map { result.totalDiskWrite = $0 } != nil
-            case .sampleCount: return scanner.nonNegativeInteger().map { result.sampleCount = $0 } != nil
+            case .avgCPUUsage: return assign(scanner.nonNegativeNumber(), to: &result.avgCPUUsage)
+            case .maxCPUUsage: return assign(scanner.nonNegativeNumber(), to: &result.maxCPUUsage)
+            case .avgMemoryUsage: return assign(scanner.nonNegativeNumber(), to: &result.avgMemoryUsage)
+            case .maxMemoryUsage: return assign(scanner.nonNegativeInteger(), to: &result.maxMemoryUsage)
+            case .totalDiskRead: return assign(scanner.nonNegativeInteger(), to: &result.totalDiskRead)
+            case .totalDiskWrite: return assign(scanner.nonNegativeInteger(), to: &result.totalDiskWrite)
+            case .sampleCount: return assign(scanner.nonNegativeInteger(), to: &result.sampleCount)
             case .p50CPUUsage:
-                return scanner.consumeNull() || scanner.nonNegativeNumber().map { result.p50CPUUsage = $0 } != nil
+                return scanner.consumeNull() || assign(scanner.nonNegativeNumber(), to: &result.p50CPUUsage)
             case .p95CPUUsage:
-                return scanner.consumeNull() || scanner.nonNegativeNumber().map { result.p95CPUUsage = $0 } != nil
+                return scanner.consumeNull() || assign(scanner.nonNegativeNumber(), to: &result.p95CPUUsage)
             case .p95MemoryUsage:
-                return scanner.consumeNull() || scanner.nonNegativeNumber().map { result.p95MemoryUsage = $0 } != nil
+                return scanner.consumeNull() || assign(scanner.nonNegativeNumber(), to: &result.p95MemoryUsage)
             }
         }
         let required: [CodingKeys] = [
             .avgCPUUsage, .maxCPUUsage, .avgMemoryUsage, .maxMemoryUsage, .totalDiskRead, .totalDiskWrite, .sampleCount,
         ]
-        guard plain, required.allSatisfy(seen.contains) else { return nil }
+        guard let seen, required.allSatisfy(seen.contains) else { return nil }
         self = result
     }
+}
+
+/// Stores a value read by the scanner; false (and nothing stored) when it read none.
+private func assign<T>(_ value: T?, to target: inout T) -> Bool {
+    guard let value else { return false }
+    target = value
+    return true
+}
+
+/// The same for an optional field.
+private func assign<T>(_ value: T?, to target: inout T?) -> Bool {
+    guard let value else { return false }
+    target = value
+    return true
 }
 
 /// Which fields of a `CodingKeys` enum an object has named, as bits (the enums have at most 64 cases).
@@ -161,6 +138,22 @@ extension CaseIterable where Self: RawRepresentable, RawValue == String {
 }
 
 extension JSONScanner {
+    /// Reads an object keyed by `Key`: an unknown key's value is skipped, a repeated key makes the
+    /// object not plain, and `member` reads each known key's value (false: not plain). The keys the
+    /// object named, or nil when it is not a plain object.
+    mutating func fields<Key: CaseIterable & Equatable & RawRepresentable>(
+        _ key: Key.Type,
+        _ member: (Key, inout JSONScanner) -> Bool
+    ) -> FieldSet<Key>? where Key.RawValue == String {
+        var seen = FieldSet<Key>()
+        let plain = forEachMember { name, scanner in
+            guard let field = Key.field(named: name) else { return scanner.skipValue() }
+            guard seen.insert(field) else { return false }
+            return member(field, &scanner)
+        }
+        return plain ? seen : nil
+    }
+
     /// A plain string that passes `Identifier.validate`; nil otherwise.
     mutating func identifier(field: String) -> String? {
         guard let value = plainString(), (try? Identifier.validate(value, field: field)) != nil else { return nil }

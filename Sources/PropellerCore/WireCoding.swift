@@ -13,7 +13,19 @@ import Foundation
 /// with the path of the offending field.
 public enum WireCoding {
     /// Encodes a value as compact JSON with sorted keys (stable output for logs and tests).
+    /// A type with a hand-written encoder (`FastJSONEncodable`: samples, metrics pages) writes the same
+    /// bytes itself.
     public static func encode(_ value: some Encodable) throws -> Data {
+        if let fast = value as? any FastJSONEncodable {
+            var writer = JSONWriter()
+            fast.writeJSON(to: &writer)
+            return Data(writer.bytes)
+        }
+        return try encodeWithCodable(value)
+    }
+
+    /// Encodes a value with `JSONEncoder` alone (what `encode` does for types without a fast encoder).
+    static func encodeWithCodable(_ value: some Encodable) throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return try encoder.encode(value)

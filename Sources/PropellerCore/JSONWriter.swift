@@ -57,6 +57,27 @@ struct JSONWriter {
         bytes.append(UInt8(ascii: ":"))
     }
 
+    /// `"key":value` for an integer that is present; nothing for nil (as `encodeIfPresent` does).
+    mutating func member(_ key: StaticString, _ value: (some BinaryInteger)?) {
+        guard let value else { return }
+        self.key(key)
+        integer(value)
+    }
+
+    /// `"key":value` for a number that is present (written `finiteForJSON`, as the Codable encoders
+    /// write it); nothing for nil.
+    mutating func member(_ key: StaticString, number value: Double?) {
+        guard let value else { return }
+        self.key(key)
+        number(value.finiteForJSON)
+    }
+
+    /// `"key":"value"`.
+    mutating func member(_ key: StaticString, _ value: String) {
+        self.key(key)
+        string(value)
+    }
+
     mutating func null() {
         bytes.append(contentsOf: [UInt8(ascii: "n"), UInt8(ascii: "u"), UInt8(ascii: "l"), UInt8(ascii: "l")])
     }

@@ -11,14 +11,9 @@ extension TaskSample: FastJSONEncodable {
         }
         writer.key("metrics")
         metrics.writeJSON(to: &writer)
-        writer.key("proplet_id")
-        writer.string(propletID)
-        if let seq {
-            writer.key("seq")
-            writer.integer(seq)
-        }
-        writer.key("task_id")
-        writer.string(taskID)
+        writer.member("proplet_id", propletID)
+        writer.member("seq", seq)
+        writer.member("task_id", taskID)
         writer.key("timestamp")
         timestamp.writeJSON(to: &writer)
         writer.endObject()
@@ -28,38 +23,14 @@ extension TaskSample: FastJSONEncodable {
 extension ProcessMetrics: FastJSONEncodable {
     func writeJSON(to writer: inout JSONWriter) {
         writer.beginObject()
-        if let cpuPercent {
-            writer.key("cpu_percent")
-            writer.number(cpuPercent.finiteForJSON)
-        }
-        if let diskReadBytes {
-            writer.key("disk_read_bytes")
-            writer.integer(diskReadBytes)
-        }
-        if let diskWriteBytes {
-            writer.key("disk_write_bytes")
-            writer.integer(diskWriteBytes)
-        }
-        if let fileDescriptorCount {
-            writer.key("file_descriptor_count")
-            writer.integer(fileDescriptorCount)
-        }
-        if let memoryBytes {
-            writer.key("memory_bytes")
-            writer.integer(memoryBytes)
-        }
-        if let memoryPercent {
-            writer.key("memory_percent")
-            writer.number(memoryPercent.finiteForJSON)
-        }
-        if let threadCount {
-            writer.key("thread_count")
-            writer.integer(threadCount)
-        }
-        if let uptimeSeconds {
-            writer.key("uptime_seconds")
-            writer.integer(uptimeSeconds)
-        }
+        writer.member("cpu_percent", number: cpuPercent)
+        writer.member("disk_read_bytes", diskReadBytes)
+        writer.member("disk_write_bytes", diskWriteBytes)
+        writer.member("file_descriptor_count", fileDescriptorCount)
+        writer.member("memory_bytes", memoryBytes)
+        writer.member("memory_percent", number: memoryPercent)
+        writer.member("thread_count", threadCount)
+        writer.member("uptime_seconds", uptimeSeconds)
         writer.endObject()
     }
 }
@@ -67,32 +38,16 @@ extension ProcessMetrics: FastJSONEncodable {
 extension AggregatedMetrics: FastJSONEncodable {
     func writeJSON(to writer: inout JSONWriter) {
         writer.beginObject()
-        writer.key("avg_cpu_usage")
-        writer.number(avgCPUUsage.finiteForJSON)
-        writer.key("avg_memory_usage")
-        writer.number(avgMemoryUsage.finiteForJSON)
-        writer.key("max_cpu_usage")
-        writer.number(maxCPUUsage.finiteForJSON)
-        writer.key("max_memory_usage")
-        writer.integer(maxMemoryUsage)
-        if let p50CPUUsage {
-            writer.key("p50_cpu_usage")
-            writer.number(p50CPUUsage.finiteForJSON)
-        }
-        if let p95CPUUsage {
-            writer.key("p95_cpu_usage")
-            writer.number(p95CPUUsage.finiteForJSON)
-        }
-        if let p95MemoryUsage {
-            writer.key("p95_memory_usage")
-            writer.number(p95MemoryUsage.finiteForJSON)
-        }
-        writer.key("sample_count")
-        writer.integer(sampleCount)
-        writer.key("total_disk_read")
-        writer.integer(totalDiskRead)
-        writer.key("total_disk_write")
-        writer.integer(totalDiskWrite)
+        writer.member("avg_cpu_usage", number: avgCPUUsage)
+        writer.member("avg_memory_usage", number: avgMemoryUsage)
+        writer.member("max_cpu_usage", number: maxCPUUsage)
+        writer.member("max_memory_usage", maxMemoryUsage)
+        writer.member("p50_cpu_usage", number: p50CPUUsage)
+        writer.member("p95_cpu_usage", number: p95CPUUsage)
+        writer.member("p95_memory_usage", number: p95MemoryUsage)
+        writer.member("sample_count", sampleCount)
+        writer.member("total_disk_read", totalDiskRead)
+        writer.member("total_disk_write", totalDiskWrite)
         writer.endObject()
     }
 }
@@ -112,8 +67,7 @@ extension TaskMetricsPage: FastJSONEncodable {
         } else {
             writer.null()
         }
-        writer.key("limit")
-        writer.integer(limit)
+        writer.member("limit", limit)
         writer.key("metrics")
         writer.beginArray()
         for sample in metrics {
@@ -121,12 +75,9 @@ extension TaskMetricsPage: FastJSONEncodable {
             sample.writeJSON(to: &writer)
         }
         writer.endArray()
-        writer.key("offset")
-        writer.integer(offset)
-        writer.key("task_id")
-        writer.string(taskID)
-        writer.key("total")
-        writer.integer(total)
+        writer.member("offset", offset)
+        writer.member("task_id", taskID)
+        writer.member("total", total)
         writer.endObject()
     }
 }
